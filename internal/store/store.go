@@ -1,0 +1,141 @@
+// Package store declares what the server needs from a storage backend. Each
+// backend (internal/store/sqlite, later others) implements Store and passes
+// the conformance suite in internal/store/storetest.
+//
+// Every method is scoped to one project: a record of another project is
+// reported exactly like a record that does not exist (ErrNotFound).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/agentops-go/agentops/internal/model"
+)
+
+// ErrNotFound is returned for a record that does not exist in the project asked.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating a record whose unique name is taken.
+var ErrExists = errors.New("already exists")
+
+// Store is a complete backend.
+type Store interface {
+	SpanWriter
+	SessionReader
+	Projects
+	Keys
+	Prices
+	// Close flushes and releases the backend. No method may be called after.
+	Close() error
+}
+
+// SpanWriter is the write path.
+type SpanWriter interface {
+	// WriteSpans stores spans of any number of projects and traces in one
+	// transaction and merges their contribution into the sessions
+	// (model.Summarize per chunk, model.Session.Merge semantics). It returns
+	// nil only after everything is durably persisted; on error nothing of the
+	// call is persisted.
+	//
+	// A chunk is the spans of one (project, trace) in one call. A chunk whose
+	// spans are identical to one already stored for that trace (a client
+	// retrying a request whose answer it lost) is skipped, so retries never
+	// count twice.
+	//
+	// now is the server's clock, recorded as the sessions' LastSeen.
+	WriteSpans(ctx context.Context, spans []model.Span, now time.Time) error
+}
+
+// SessionReader is the read path.
+type SessionReader interface {
+	// Session returns one session's aggregate.
+	Session(ctx context.Context, projectID string, id model.TraceID) (model.Session, error)
+	// Spans returns every span of a session, ordered by start time then span id.
+	Spans(ctx context.Context, projectID string, id model.TraceID) ([]model.Span, error)
+	// Sessions lists a project's sessions, newest start first.
+	Sessions(ctx context.Context, projectID string, q SessionQuery) (SessionPage, error)
+}
+
+// SessionQuery filters and pages Sessions. Zero values mean "no filter".
+type SessionQuery struct {
+	Limit  int    // 1..1000; 0 means 50
+	Cursor string // opaque, from SessionPage.Next
+	Tag    string // sessions carrying this tag
+	// EndState filters by the state shown (model.Session.State): "Success",
+	// "Failure", "Indeterminate" (explicit, or silent past StaleBefore), or
+	// "running" (no end state and not yet stale).
+	EndState    string
+	StaleBefore int64 // Unix nanos: a session without end state last seen before this is Indeterminate
+	Since       int64 // sessions starting at or after (Unix nanos)
+	Until       int64 // sessions starting before (Unix nanos)
+	Text        string // substring of the name, or a prefix of the id (hex)
+}
+
+// SessionPage is one page of Sessions.
+type SessionPage struct {
+	Sessions []model.Session
+	Next     string // cursor of the next page; "" on the last
+}
+
+// Project owns data.
+type Project struct {
+	ID        string    `json:"id"`   // UUID
+	Name      string    `json:"name"` // unique
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Projects manages projects.
+type Projects interface {
+	// CreateProject creates a project; ErrExists if the name is taken.
+	CreateProject(ctx context.Context, name string) (Project, error)
+	// ProjectByName returns ErrNotFound for an unknown name.
+	ProjectByName(ctx context.Context, name string) (Project, error)
+	// Project returns ErrNotFound for an unknown id.
+	Project(ctx context.Context, id string) (Project, error)
+	ListProjects(ctx context.Context) ([]Project, error)
+}
+
+// Key is an API key as stored: never the key itself, only its hash and a
+// short prefix that lets a human tell keys apart.
+type Key struct {
+	Hash      []byte     `json:"-"`
+	Prefix    string     `json:"prefix"` // first 8 characters of the key
+	ProjectID string     `json:"project_id"`
+	Project   string     `json:"project"` // project name, filled by ListKeys
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Keys manages API keys. The caller hashes keys (internal/auth); a store
+// never sees a key in clear.
+type Keys interface {
+	AddKey(ctx context.Context, k Key) error
+	// KeyByHash returns ErrNotFound for an unknown hash. A revoked key is
+	// returned with RevokedAt set; refusing it is the caller's job.
+	KeyByHash(ctx context.Context, hash []byte) (Key, error)
+	ListKeys(ctx context.Context) ([]Key, error)
+	// RevokeKey marks a key revoked; ErrNotFound for an unknown hash.
+	RevokeKey(ctx context.Context, hash []byte, at time.Time) error
+}
+
+// Price is a per-project price override for one model, in USD per token.
+type Price struct {
+	Model      string  `json:"model"`
+	Input      float64 `json:"input"`
+	Output     float64 `json:"output"`
+	CacheRead  float64 `json:"cache_read"`
+	CacheWrite float64 `json:"cache_write"`
+	Reasoning  float64 `json:"reasoning"`
+}
+
+// Prices stores per-project price overrides.
+type Prices interface {
+	// SetPrice creates or replaces a project's override for p.Model.
+	SetPrice(ctx context.Context, projectID string, p Price) error
+	// DeletePrice removes an override; ErrNotFound if there was none.
+	DeletePrice(ctx context.Context, projectID, model string) error
+	// ProjectPrices returns a project's overrides, by model name.
+	ProjectPrices(ctx context.Context, projectID string) ([]Price, error)
+}

@@ -1,0 +1,98 @@
+// Package semconv names the span attributes that the SDK writes and the server
+// reads. It is a leaf package shared by both sides of the wire: the SDK never
+// imports server code and the server never imports the SDK, so every attribute
+// name they agree on lives here, once.
+//
+// Three families are listed: AgentOps' own (agentops.*), the OpenTelemetry
+// GenAI semantic conventions in their current form, and the older GenAI names
+// that the official AgentOps SDKs still send (gen_ai.usage.prompt_tokens ...).
+package semconv
+
+// AgentOps attributes.
+const (
+	SpanKind        = "agentops.span.kind"         // session, agent, tool, llm, ... (see Kind* below)
+	OperationName   = "operation.name"             // the name given to a decorated/wrapped function
+	Tags            = "agentops.tags"              // JSON list of strings, on the session's root span
+	EndState        = "agentops.session.end_state" // Success, Failure, Indeterminate
+	EndStateReason  = "agentops.session.end_state_reason"
+	ProjectID       = "agentops.project.id" // sent by some clients; the server ignores it
+	SessionName     = "agentops.session.name"
+	EntityInput     = "agentops.entity.input"  // JSON of a wrapped function's inputs
+	EntityOutput    = "agentops.entity.output" // JSON of a wrapped function's output
+	TruncatedSuffix = ".truncated"             // appended to an attribute key whose value the server cut
+)
+
+// Span kinds, the values of agentops.span.kind.
+const (
+	KindSession   = "session"
+	KindAgent     = "agent"
+	KindWorkflow  = "workflow"
+	KindTask      = "task"
+	KindOperation = "operation"
+	KindTool      = "tool"
+	KindLLM       = "llm"
+	KindGuardrail = "guardrail"
+	KindAction    = "action"
+	KindError     = "error"
+	KindHTTP      = "http"
+	KindUnknown   = "unknown"
+)
+
+// OpenTelemetry GenAI attributes, current names.
+const (
+	GenAIOperationName       = "gen_ai.operation.name"
+	GenAIProviderName        = "gen_ai.provider.name"
+	GenAISystem              = "gen_ai.system" // the older name of gen_ai.provider.name
+	GenAIRequestModel        = "gen_ai.request.model"
+	GenAIResponseModel       = "gen_ai.response.model"
+	GenAIResponseID          = "gen_ai.response.id"
+	GenAIInputTokens         = "gen_ai.usage.input_tokens"
+	GenAIOutputTokens        = "gen_ai.usage.output_tokens"
+	GenAICacheReadTokens     = "gen_ai.usage.cache_read_input_tokens"
+	GenAICacheCreationTokens = "gen_ai.usage.cache_creation_input_tokens"
+	GenAIReasoningTokens     = "gen_ai.usage.reasoning_tokens"
+	GenAITotalTokens         = "gen_ai.usage.total_tokens"
+	GenAITotalCost           = "gen_ai.usage.total_cost"
+	GenAICost                = "gen_ai.usage.cost"
+	GenAIInputMessages       = "gen_ai.input.messages"
+	GenAIOutputMessages      = "gen_ai.output.messages"
+)
+
+// Older GenAI names, as the official AgentOps SDKs send them.
+const (
+	GenAIPromptTokens     = "gen_ai.usage.prompt_tokens"
+	GenAICompletionTokens = "gen_ai.usage.completion_tokens"
+	GenAICacheReadLegacy  = "gen_ai.usage.cache_read_tokens"     // also sent by some instrumentations
+	GenAICacheWriteLegacy = "gen_ai.usage.cache_creation_tokens" // idem
+	GenAIPromptPrefix     = "gen_ai.prompt."                     // gen_ai.prompt.N.role / .content
+	GenAICompletionPrefix = "gen_ai.completion."                 // gen_ai.completion.N.role / .content / .finish_reason
+)
+
+// gen_ai.operation.name values.
+const (
+	OpChat            = "chat"
+	OpTextCompletion  = "text_completion"
+	OpGenerateContent = "generate_content"
+	OpEmbeddings      = "embeddings"
+	OpExecuteTool     = "execute_tool"
+	OpInvokeAgent     = "invoke_agent"
+	OpCreateAgent     = "create_agent"
+)
+
+// General OpenTelemetry attributes the server reads.
+const (
+	ErrorType           = "error.type"
+	ExceptionEvent      = "exception"
+	ExceptionType       = "exception.type"
+	ExceptionMessage    = "exception.message"
+	ExceptionStacktrace = "exception.stacktrace"
+	HostPrefix          = "host."
+	OSPrefix            = "os."
+)
+
+// End states, the values of agentops.session.end_state.
+const (
+	EndStateSuccess       = "Success"
+	EndStateFailure       = "Failure"
+	EndStateIndeterminate = "Indeterminate"
+)
