@@ -187,7 +187,11 @@ func Summarize(chunk []Span, now int64) Delta {
 		if sp.IsError() {
 			d.Counts.Errors++
 		}
-		d.Usage.Add(sp.Usage)
+		// Tokens count on LLM calls only: some instrumentations repeat their
+		// children's totals on a parent span, which would count them twice.
+		if sp.Kind == semconv.KindLLM {
+			d.Usage.Add(sp.Usage)
+		}
 		switch sp.CostSource {
 		case CostSpan, CostTable:
 			d.Cost += sp.Cost
