@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// ErrInvalidToken is returned for a token that is malformed, not signed by
+// this server with HS256, expired, or whose API key has since been revoked.
+var ErrInvalidToken = errors.New("invalid token")
+
+// claims is a token's payload.
+type claims struct {
+	ProjectID string `json:"project_id"`
+	// KeyID is the hex hash of the API key the token was exchanged for, so
+	// revoking the key also ends its tokens (see Authenticator.FromRequest).
+	// Empty for tokens issued by IssueToken. It reveals nothing: the hash of
+	// a 122-bit random key cannot be reversed, and the token's holder had
+	// the key anyway.
+	KeyID string `json:"key_id,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// IssueToken returns a token for projectID, valid for the token lifetime
+// (WithTokenTTL). It is not tied to any API key: only its expiry ends it.
+// Clients exchanging a key use Exchange instead.
+func (a *Authenticator) IssueToken(projectID string) (string, error) {
+	return a.issue(projectID, nil)
+}
+
+func (a *Authenticator) issue(projectID string, keyHash []byte) (string, error) {
+	if projectID == "" {
+		return "", errors.New("auth: issue token: empty project id")
+	}
+	now := a.now()
+	c := claims{
+		ProjectID: projectID,
+		KeyID:     hex.EncodeToString(keyHash),
+		RegisteredClaims: jwt.RegisteredClaims{
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(a.tokenTTL)),
+		},
+	}
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.secret)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign token: %w", err)
+	}
+	return token, nil
+}
+
+// VerifyToken checks token's signature, algorithm (HS256 only, so neither
+// "none" nor another algorithm is accepted) and expiry, and returns its
+// project. It does not consult the store, so it does not see a revoked key;
+// FromRequest does.
+func (a *Authenticator) VerifyToken(token string) (projectID string, err error) {
+	c, err := a.parse(token)
+	if err != nil {
+		return "", err
+	}
+	return c.ProjectID, nil
+}
+
+func (a *Authenticator) parse(token string) (*claims, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c,
+		func(*jwt.Token) (any, error) { return a.secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(a.now),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.ProjectID == "" {
+		return nil, fmt.Errorf("%w: no project_id", ErrInvalidToken)
+	}
+	return &c, nil
+}
