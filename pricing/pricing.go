@@ -1,12 +1,15 @@
-// Package pricing prices LLM calls from an embedded, versioned table of model
-// prices (prices.json: per-token USD for input, output, cache read, cache
-// write and reasoning, with its source and date). It is a leaf package shared
-// by the SDK and the server.
 package pricing
 
-// Price is a model's price in USD per token. Zero CacheRead / CacheWrite /
-// Reasoning mean "same as Input / Input / Output" is NOT assumed: the table
-// fills them explicitly (see Table.Lookup).
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Price is a model's price in USD per token. Every field is explicit: a zero
+// CacheRead, CacheWrite or Reasoning means those tokens are free, not "same as
+// Input / Input / Output" (the embedded table fills them; see WithDefaults for
+// user-entered prices).
 type Price struct {
 	Input      float64 `json:"input"`
 	Output     float64 `json:"output"`
@@ -24,23 +27,85 @@ type Usage struct {
 // Cost prices u: uncached input at Input, cached input at CacheRead, cache
 // creation at CacheWrite, non-reasoning output at Output, reasoning at
 // Reasoning — every token counted exactly once.
-func (p Price) Cost(u Usage) float64 { panic("TODO") }
+//
+// Inconsistent usage is clamped rather than trusted: negative counts count as
+// zero, cache reads are capped at Input and cache writes at what remains of it,
+// reasoning is capped at Output. The result is never negative.
+func (p Price) Cost(u Usage) float64 {
+	in := max(u.Input, 0)
+	out := max(u.Output, 0)
+	cacheRead := min(max(u.CacheRead, 0), in)
+	cacheWrite := min(max(u.CacheWrite, 0), in-cacheRead)
+	reasoning := min(max(u.Reasoning, 0), out)
 
-// Table is an immutable set of model prices.
-type Table struct{}
+	c := float64(in-cacheRead-cacheWrite)*p.Input +
+		float64(cacheRead)*p.CacheRead +
+		float64(cacheWrite)*p.CacheWrite +
+		float64(out-reasoning)*p.Output +
+		float64(reasoning)*p.Reasoning
+	if c < 0 { // only with negative prices, which Validate rejects
+		return 0
+	}
+	return c
+}
 
-// Default returns the embedded table.
-func Default() *Table { panic("TODO") }
+// ErrInvalidPrice is returned (wrapped) for a negative, NaN or infinite price.
+var ErrInvalidPrice = errors.New("invalid price")
 
-// Version is the table's version string (e.g. "2025-06-01.1").
-func (t *Table) Version() string { panic("TODO") }
+// Validate reports whether every field is a finite, non-negative number. Check
+// user-entered prices with it before passing them to WithOverrides.
+func (p Price) Validate() error {
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{
+		{"input", p.Input}, {"output", p.Output}, {"cache_read", p.CacheRead},
+		{"cache_write", p.CacheWrite}, {"reasoning", p.Reasoning},
+	} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 {
+			return fmt.Errorf("%w: %s is %v, want a finite number >= 0", ErrInvalidPrice, f.name, f.v)
+		}
+	}
+	return nil
+}
 
-// Lookup finds a model's price: exact name first, then with provider prefixes
-// ("openai/", "anthropic.", "models/") and date/version suffixes
-// ("-2024-08-06", "-20241022", "@20240229", "-v1:0", "-latest") stripped.
-// It returns the table entry's name and false for an unknown model.
-func (t *Table) Lookup(model string) (p Price, matched string, ok bool) { panic("TODO") }
+// WithDefaults fills the fields a user typically leaves out: a zero CacheRead
+// or CacheWrite becomes Input, a zero Reasoning becomes Output (no discount,
+// no surcharge). The embedded table never needs it.
+func (p Price) WithDefaults() Price {
+	if p.CacheRead == 0 {
+		p.CacheRead = p.Input
+	}
+	if p.CacheWrite == 0 {
+		p.CacheWrite = p.Input
+	}
+	if p.Reasoning == 0 {
+		p.Reasoning = p.Output
+	}
+	return p
+}
 
-// WithOverrides returns a table where the given prices (by exact model name,
-// also matched with the same prefix/suffix stripping) take precedence.
-func (t *Table) WithOverrides(overrides map[string]Price) *Table { panic("TODO") }
+// Tier is a long-context price: it prices a whole call whose input (cached
+// tokens included) exceeds AboveInputTokens. The zero Tier means none.
+type Tier struct {
+	AboveInputTokens int64 `json:"above_input_tokens"`
+	Price            Price `json:"price"`
+}
+
+// Match is the table entry a model name resolved to.
+type Match struct {
+	Model       string // the entry's name as listed (or the override's key)
+	Provider    string // the entry's provider ("openai", "anthropic", ...); "" for an override
+	Price       Price
+	LongContext Tier // zero unless the model charges more for long inputs
+	Override    bool // the price is a project override, not the table's
+}
+
+// Cost prices u at the match's price, or at its long-context price when u's
+// input exceeds the tier's threshold.
+func (m Match) Cost(u Usage) float64 {
+	if m.LongContext.AboveInputTokens > 0 && u.Input > m.LongContext.AboveInputTokens {
+		return m.LongContext.Price.Cost(u)
+	}
+	return m.Price.Cost(u)
+}
