@@ -17,7 +17,7 @@ type fakePrices struct {
 }
 
 func (f *fakePrices) SetPrice(context.Context, string, store.Price) error { return nil }
-func (f *fakePrices) DeletePrice(context.Context, string, string) error  { return nil }
+func (f *fakePrices) DeletePrice(context.Context, string, string) error   { return nil }
 func (f *fakePrices) ProjectPrices(context.Context, string) ([]store.Price, error) {
 	f.reads++
 	return f.prices, nil
