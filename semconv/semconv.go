@@ -96,3 +96,21 @@ const (
 	EndStateFailure       = "Failure"
 	EndStateIndeterminate = "Indeterminate"
 )
+
+// OpenLLMetry (Traceloop) and OpenInference attributes, read by the server as
+// fallbacks when a span carries no AgentOps or GenAI equivalent.
+const (
+	TraceloopSpanKind       = "traceloop.span.kind"     // workflow, task, agent, tool, llm
+	OpenInferenceSpanKind   = "openinference.span.kind" // LLM, CHAIN, TOOL, AGENT, EMBEDDING, RETRIEVER, ...
+	LLMRequestType          = "llm.request.type"        // OpenLLMetry: chat, completion, embedding, rerank
+	LLMUsageTotalTokens     = "llm.usage.total_tokens"  // OpenLLMetry
+	LLMModelName            = "llm.model_name"          // OpenInference
+	LLMProvider             = "llm.provider"            // OpenInference: openai, anthropic, ...
+	LLMSystem               = "llm.system"              // OpenInference: the model family's vendor
+	LLMTokenCountPrompt     = "llm.token_count.prompt"
+	LLMTokenCountCompletion = "llm.token_count.completion"
+	LLMTokenCountTotal      = "llm.token_count.total"
+	LLMTokenCountCacheRead  = "llm.token_count.prompt_details.cache_read"
+	LLMTokenCountCacheWrite = "llm.token_count.prompt_details.cache_write"
+	LLMTokenCountReasoning  = "llm.token_count.completion_details.reasoning"
+)
