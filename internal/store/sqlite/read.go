@@ -1,0 +1,242 @@
+package sqlite
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/store"
+	"github.com/agentops-go/agentops/semconv"
+)
+
+const sessionColumns = `s.project_id, s.trace_id, s.name, s.name_rank, s.start, s.end_time, s.last_seen,
+	s.root_ended, s.end_state, s.end_state_explicit, s.end_state_reason, s.tags, s.host,
+	s.spans, s.llm_calls, s.tool_calls, s.actions, s.agents, s.errors,
+	s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens, s.total_tokens,
+	s.cost, s.unpriced`
+
+// Session implements store.SessionReader.
+func (s *Store) Session(ctx context.Context, projectID string, id model.TraceID) (model.Session, error) {
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.project_id = ? AND s.trace_id = ?`, projectID, id[:])
+	sess, err := scanSession(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sess, store.ErrNotFound
+	}
+	if err != nil {
+		return sess, fmt.Errorf("sqlite: session %s: %w", id, err)
+	}
+	return sess, nil
+}
+
+type scanner interface{ Scan(dst ...any) error }
+
+func scanSession(r scanner) (model.Session, error) {
+	var (
+		s                   model.Session
+		trace               []byte
+		nameRank            int64
+		rootEnded, explicit bool
+		tags                sql.NullString
+		host                []byte
+	)
+	err := r.Scan(&s.ProjectID, &trace, &s.Name, &nameRank, &s.Start, &s.End, &s.LastSeen,
+		&rootEnded, &s.EndState, &explicit, &s.EndStateReason, &tags, &host,
+		&s.Counts.Spans, &s.Counts.LLMCalls, &s.Counts.ToolCalls, &s.Counts.Actions, &s.Counts.Agents, &s.Counts.Errors,
+		&s.Usage.Input, &s.Usage.Output, &s.Usage.CacheRead, &s.Usage.CacheWrite, &s.Usage.Reasoning, &s.Usage.Total,
+		&s.Cost, &s.Unpriced)
+	if err != nil {
+		return s, err
+	}
+	if len(trace) != len(s.ID) {
+		return s, fmt.Errorf("stored trace id has %d bytes", len(trace))
+	}
+	copy(s.ID[:], trace)
+	s.NameRank, s.RootEnded, s.EndStateExplicit = int(nameRank), rootEnded, explicit
+	if tags.Valid {
+		if err := json.Unmarshal([]byte(tags.String), &s.Tags); err != nil {
+			return s, fmt.Errorf("stored tags: %w", err)
+		}
+		if s.Tags == nil {
+			s.Tags = []string{}
+		}
+	}
+	if host != nil {
+		s.Host = host
+	}
+	return s, nil
+}
+
+// Spans implements store.SessionReader.
+func (s *Store) Spans(ctx context.Context, projectID string, id model.TraceID) ([]model.Span, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT data FROM span_chunks WHERE project_id = ? AND trace_id = ? ORDER BY id`, projectID, id[:])
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var spans []model.Span
+	chunks := 0
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+		}
+		if spans, err = decodeChunk(spans, projectID, id, blob); err != nil {
+			return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+		}
+		chunks++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+	}
+	if chunks == 0 {
+		return nil, store.ErrNotFound
+	}
+	if chunks > 1 { // each chunk is sorted already; stable: versions of a span in the order received
+		slices.SortStableFunc(spans, func(a, b model.Span) int {
+			if c := cmp.Compare(a.Start, b.Start); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.SpanID[:], b.SpanID[:])
+		})
+	}
+	return spans, nil
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// Sessions implements store.SessionReader. Pages are keyset-paginated on
+// (start, trace id) descending, through the index sessions_start, or through
+// session_tags for a tag filter.
+func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQuery) (store.SessionPage, error) {
+	var page store.SessionPage
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultLimit
+	case limit > maxLimit:
+		limit = maxLimit
+	}
+	var (
+		sb   strings.Builder
+		args []any
+	)
+	keyTable := "s" // the table whose (start, trace_id) orders the page
+	if q.Tag != "" {
+		keyTable = "t"
+		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t
+JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id
+WHERE t.project_id = ? AND t.tag = ?`)
+		args = append(args, projectID, q.Tag)
+	} else {
+		sb.WriteString(`SELECT ` + sessionColumns + ` FROM sessions s WHERE s.project_id = ?`)
+		args = append(args, projectID)
+	}
+	if q.Cursor != "" {
+		start, trace, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return page, err
+		}
+		fmt.Fprintf(&sb, ` AND %[1]s.start <= ? AND (%[1]s.start < ? OR %[1]s.trace_id < ?)`, keyTable)
+		args = append(args, start, start, trace[:])
+	}
+	if q.Since != 0 {
+		fmt.Fprintf(&sb, ` AND %s.start >= ?`, keyTable)
+		args = append(args, q.Since)
+	}
+	if q.Until != 0 {
+		fmt.Fprintf(&sb, ` AND %s.start < ?`, keyTable)
+		args = append(args, q.Until)
+	}
+	switch q.EndState {
+	case "":
+	case semconv.EndStateIndeterminate:
+		sb.WriteString(` AND (s.end_state = ? OR (s.end_state = '' AND (s.root_ended OR s.last_seen < ?)))`)
+		args = append(args, semconv.EndStateIndeterminate, q.StaleBefore)
+	case "running":
+		sb.WriteString(` AND s.end_state = '' AND NOT s.root_ended AND s.last_seen >= ?`)
+		args = append(args, q.StaleBefore)
+	default:
+		sb.WriteString(` AND s.end_state = ?`)
+		args = append(args, q.EndState)
+	}
+	if q.Text != "" {
+		sb.WriteString(` AND (s.name LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+escapeLike(q.Text)+"%")
+		if isHex(q.Text) && len(q.Text) <= 2*len(model.TraceID{}) {
+			sb.WriteString(` OR hex(s.trace_id) LIKE ?`)
+			args = append(args, strings.ToUpper(q.Text)+"%")
+		}
+		sb.WriteString(`)`)
+	}
+	fmt.Fprintf(&sb, ` ORDER BY %[1]s.start DESC, %[1]s.trace_id DESC LIMIT ?`, keyTable)
+	args = append(args, limit+1)
+
+	rows, err := s.rdb.QueryContext(ctx, sb.String(), args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite: sessions: %w", err)
+		}
+		page.Sessions = append(page.Sessions, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: sessions: %w", err)
+	}
+	if len(page.Sessions) > limit {
+		page.Sessions = page.Sessions[:limit]
+		last := &page.Sessions[limit-1]
+		page.Next = encodeCursor(last.Start, last.ID)
+	}
+	return page, nil
+}
+
+// ErrBadCursor is returned by Sessions for a cursor it did not issue.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// A cursor is the (start, trace id) of the last session of a page.
+func encodeCursor(start int64, id model.TraceID) string {
+	var b [8 + 16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(start))
+	copy(b[8:], id[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(c string) (int64, model.TraceID, error) {
+	var id model.TraceID
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 8+len(id) {
+		return 0, id, fmt.Errorf("sqlite: sessions: %w %q", ErrBadCursor, c)
+	}
+	copy(id[:], b[8:])
+	return int64(binary.BigEndian.Uint64(b[:8])), id, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

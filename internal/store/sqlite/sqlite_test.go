@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/store"
+	"github.com/agentops-go/agentops/internal/store/storetest"
+)
+
+func openTemp(t *testing.T, path string) *Store {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "agentops.db")
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, "") })
+}
+
+var now = time.Unix(1_704_067_200, 0)
+
+func payload(seed uint64, traces, perTrace int) []model.Span {
+	return storetest.Payload(rand.New(rand.NewPCG(seed, 1)), "p1", traces, perTrace, now.UnixNano())
+}
+
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agentops.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := payload(1, 3, 7)
+	if err := s.WriteSpans(ctx, spans, now); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.CreateProject(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Session(ctx, "p1", spans[0].TraceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openTemp(t, path)
+	got, err := s.Session(ctx, "p1", spans[0].TraceID)
+	if err != nil {
+		t.Fatalf("after reopen: %v", err)
+	}
+	if got.Counts.Spans != 7 || got.Name != want.Name || got.Cost != want.Cost {
+		t.Errorf("after reopen: session %+v, want %+v", got, want)
+	}
+	if _, err := s.ProjectByName(ctx, "acme"); err != nil {
+		t.Errorf("after reopen: project: %v", err)
+	}
+	read, err := s.Spans(ctx, "p1", spans[0].TraceID)
+	if err != nil || len(read) != 7 {
+		t.Errorf("after reopen: %d spans, %v", len(read), err)
+	}
+	_ = p
+}
+
+// TestSecondOpen is the CLI opening the server's file: both can write, and
+// each reads the other's writes while the other is open.
+func TestSecondOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agentops.db")
+	server := openTemp(t, path)
+	cli := openTemp(t, path)
+
+	done := make(chan error)
+	go func() {
+		var err error
+		for i := range 20 {
+			if err = server.WriteSpans(ctx, payload(uint64(i), 20, 10), now); err != nil {
+				break
+			}
+		}
+		done <- err
+	}()
+	for i := range 10 {
+		if _, err := cli.CreateProject(ctx, "project-"+string(rune('a'+i))); err != nil {
+			t.Errorf("CLI CreateProject while the server writes: %v", err)
+		}
+		if _, err := cli.Sessions(ctx, "p1", store.SessionQuery{Limit: 5}); err != nil {
+			t.Errorf("CLI Sessions while the server writes: %v", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("server WriteSpans: %v", err)
+	}
+	if _, err := server.ProjectByName(ctx, "project-c"); err != nil {
+		t.Errorf("server reads the CLI's project: %v", err)
+	}
+	page, err := cli.Sessions(ctx, "p1", store.SessionQuery{Limit: 1000})
+	if err != nil || len(page.Sessions) != 400 {
+		t.Errorf("CLI lists %d sessions (%v), want 400", len(page.Sessions), err)
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agentops.db")
+	openTemp(t, path)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version, size int
+	var mode string
+	for _, q := range []struct {
+		sql string
+		dst any
+	}{{"PRAGMA user_version", &version}, {"PRAGMA journal_mode", &mode}, {"PRAGMA page_size", &size}} {
+		if err := db.QueryRow(q.sql).Scan(q.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if version != schemaVersion || mode != "wal" || size != pageSize {
+		t.Errorf("user_version %d, journal_mode %s, page_size %d; want %d, wal, %d", version, mode, size, schemaVersion, pageSize)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(path, Options{}); err == nil {
+		s.Close()
+		t.Error("Open of a database from a newer version: no error")
+	}
+}
+
+// TestIndexesUsed guards the query plans: listing and tag filters walk an
+// index in order instead of sorting.
+func TestIndexesUsed(t *testing.T) {
+	s := openTemp(t, "")
+	for _, q := range []string{
+		`SELECT s.trace_id FROM sessions s WHERE s.project_id = 'p' AND s.start <= 1 AND (s.start < 1 OR s.trace_id < x'00') ORDER BY s.start DESC, s.trace_id DESC LIMIT 51`,
+		`SELECT s.trace_id FROM session_tags t JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id WHERE t.project_id = 'p' AND t.tag = 'x' ORDER BY t.start DESC, t.trace_id DESC LIMIT 51`,
+		`SELECT data FROM span_chunks WHERE project_id = 'p' AND trace_id = x'00'`,
+	} {
+		rows, err := s.rdb.Query("EXPLAIN QUERY PLAN " + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan += detail + "; "
+		}
+		rows.Close()
+		if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "SCAN") {
+			t.Errorf("query %s\nplan: %s", q, plan)
+		}
+	}
+}
