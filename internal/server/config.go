@@ -1,0 +1,229 @@
+// Package server wires the `agentops serve` process: storage, credentials,
+// the ingest pipeline and the HTTP routes, and runs them until asked to stop.
+package server
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `agentops serve` can be told. Every field has a flag
+// and an AGENTOPS_* environment variable (the flag wins).
+type Config struct {
+	Addr    string // host:port of the one HTTP listener (OTLP, API, dashboard)
+	DataDir string // where the SQLite file and the JWT secret live
+
+	// Limits of one OTLP request.
+	MaxBodyBytes         int64 // as received (compressed): 413 beyond
+	MaxDecompressedBytes int64 // after gzip: 413 beyond
+	MaxSpansPerRequest   int   // 413 beyond
+	MaxAttrValueBytes    int64 // longer values are truncated and marked, not rejected
+
+	// Write path.
+	MaxBatchSpans   int // spans per group-commit transaction
+	MaxQueuedSpans  int // spans waiting for a commit; beyond, 503 + Retry-After
+	MaxConcurrent   int // OTLP requests decoded at once; others wait their turn
+	SessionTimeout  time.Duration
+	ShutdownTimeout time.Duration
+
+	// DiscardSpans accepts and decodes spans but does not store them: the
+	// decode-only baseline of the load benchmark. Never for real use.
+	DiscardSpans bool
+}
+
+// DefaultConfig returns the defaults documented in docs/API.md.
+func DefaultConfig() Config {
+	return Config{
+		Addr:                 "127.0.0.1:4318",
+		DataDir:              DefaultDataDir(),
+		MaxBodyBytes:         16 << 20,
+		MaxDecompressedBytes: 64 << 20,
+		MaxSpansPerRequest:   20000,
+		MaxAttrValueBytes:    64 << 10,
+		MaxBatchSpans:        8192,
+		MaxQueuedSpans:       32768,
+		MaxConcurrent:        4 * runtime.GOMAXPROCS(0),
+		SessionTimeout:       30 * time.Minute,
+		ShutdownTimeout:      30 * time.Second,
+	}
+}
+
+// DefaultDataDir is the per-user data directory: $XDG_DATA_HOME/agentops,
+// else ~/.local/share/agentops (on macOS and Windows, the user config dir).
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "agentops")
+	}
+	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, ".local", "share", "agentops")
+		}
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "agentops")
+	}
+	return "agentops-data"
+}
+
+// RegisterDataFlag registers only --data, for the subcommands that read the
+// store without serving.
+func RegisterDataFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "data", envString("AGENTOPS_DATA", DefaultDataDir()), "data directory holding agentops.db (env AGENTOPS_DATA)")
+}
+
+// RegisterFlags registers every serve flag on fs, with defaults taken from
+// the environment, and returns the Config they fill.
+func RegisterFlags(fs *flag.FlagSet) *Config {
+	c := DefaultConfig()
+	fs.StringVar(&c.Addr, "addr", envString("AGENTOPS_ADDR", c.Addr), "listen address for OTLP/HTTP, the API and the dashboard (env AGENTOPS_ADDR)")
+	RegisterDataFlag(fs, &c.DataDir)
+	byteFlag(fs, &c.MaxBodyBytes, "max-body-bytes", "AGENTOPS_MAX_BODY_BYTES", "largest OTLP request body as sent (compressed), e.g. 16MiB")
+	byteFlag(fs, &c.MaxDecompressedBytes, "max-decompressed-bytes", "AGENTOPS_MAX_DECOMPRESSED_BYTES", "largest OTLP request body after gzip, e.g. 64MiB")
+	intFlag(fs, &c.MaxSpansPerRequest, "max-spans-per-request", "AGENTOPS_MAX_SPANS_PER_REQUEST", "most spans in one OTLP request")
+	byteFlag(fs, &c.MaxAttrValueBytes, "max-attr-value-bytes", "AGENTOPS_MAX_ATTR_VALUE_BYTES", "longest attribute value kept whole; longer ones are truncated and marked")
+	intFlag(fs, &c.MaxBatchSpans, "max-batch-spans", "AGENTOPS_MAX_BATCH_SPANS", "most spans written in one group-commit transaction")
+	intFlag(fs, &c.MaxQueuedSpans, "max-queued-spans", "AGENTOPS_MAX_QUEUED_SPANS", "most spans waiting for a commit before answering 503")
+	intFlag(fs, &c.MaxConcurrent, "max-concurrent-requests", "AGENTOPS_MAX_CONCURRENT_REQUESTS", "OTLP requests decoded at the same time")
+	durationFlag(fs, &c.SessionTimeout, "session-timeout", "AGENTOPS_SESSION_TIMEOUT", "a session without end state silent this long reads as Indeterminate")
+	durationFlag(fs, &c.ShutdownTimeout, "shutdown-timeout", "AGENTOPS_SHUTDOWN_TIMEOUT", "how long SIGINT/SIGTERM waits for requests in flight")
+	fs.BoolVar(&c.DiscardSpans, "discard-spans", envBool("AGENTOPS_DISCARD_SPANS"), "benchmark only: decode spans and drop them instead of storing (env AGENTOPS_DISCARD_SPANS)")
+	return &c
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.Addr == "":
+		return fmt.Errorf("--addr is empty")
+	case c.DataDir == "":
+		return fmt.Errorf("--data is empty")
+	case c.MaxBodyBytes <= 0 || c.MaxDecompressedBytes <= 0 || c.MaxAttrValueBytes <= 0:
+		return fmt.Errorf("size limits must be positive")
+	case c.MaxDecompressedBytes < c.MaxBodyBytes:
+		return fmt.Errorf("--max-decompressed-bytes (%d) is below --max-body-bytes (%d)", c.MaxDecompressedBytes, c.MaxBodyBytes)
+	case c.MaxSpansPerRequest <= 0 || c.MaxBatchSpans <= 0 || c.MaxQueuedSpans <= 0 || c.MaxConcurrent <= 0:
+		return fmt.Errorf("span and request limits must be positive")
+	case c.SessionTimeout <= 0:
+		return fmt.Errorf("--session-timeout must be positive")
+	}
+	return nil
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}
+
+// Flags whose environment default cannot be parsed keep the built-in default
+// and say so at parse time, naming the variable.
+type envValue struct {
+	set func(string) error
+	get func() string
+}
+
+func (v *envValue) String() string {
+	if v.get == nil {
+		return ""
+	}
+	return v.get()
+}
+func (v *envValue) Set(s string) error { return v.set(s) }
+
+func register(fs *flag.FlagSet, name, env, usage string, v *envValue) {
+	if e := os.Getenv(env); e != "" {
+		if err := v.set(e); err != nil {
+			fmt.Fprintf(os.Stderr, "agentops: ignoring %s=%q: %v\n", env, e, err)
+		}
+	}
+	fs.Var(v, name, usage+" (env "+env+")")
+}
+
+func intFlag(fs *flag.FlagSet, p *int, name, env, usage string) {
+	register(fs, name, env, usage, &envValue{
+		set: func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("not an integer")
+			}
+			*p = n
+			return nil
+		},
+		get: func() string { return strconv.Itoa(*p) },
+	})
+}
+
+func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env, usage string) {
+	register(fs, name, env, usage, &envValue{
+		set: func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("not a duration like 30m or 10s")
+			}
+			*p = d
+			return nil
+		},
+		get: func() string { return p.String() },
+	})
+}
+
+func byteFlag(fs *flag.FlagSet, p *int64, name, env, usage string) {
+	register(fs, name, env, usage, &envValue{
+		set: func(s string) error {
+			n, err := ParseBytes(s)
+			if err != nil {
+				return err
+			}
+			*p = n
+			return nil
+		},
+		get: func() string { return FormatBytes(*p) },
+	})
+}
+
+// ParseBytes reads a size such as 1048576, 512KiB, 16MiB, 1GiB (also KB, MB,
+// GB as powers of 1000).
+func ParseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size like 16MiB", s)
+	}
+	return n * mult, nil
+}
+
+// FormatBytes writes n in the largest binary unit that divides it.
+func FormatBytes(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		div    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.div && n%u.div == 0 {
+			return strconv.FormatInt(n/u.div, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/agentops-go/agentops/internal/api"
+	"github.com/agentops-go/agentops/internal/auth"
+)
+
+// routes mounts every endpoint. Each route that reads or writes project data
+// gets the project from the request's credential, never from its content.
+func (s *Server) routes(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", s.handleTraces)
+	mux.HandleFunc("/v1/traces", methodNotAllowed("POST"))
+	mux.Handle("/v3/auth/token", auth.TokenHandler(s.auth))
+
+	sessions := s.withProject(api.New(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
+	mux.Handle("/v2/sessions", sessions)
+	mux.Handle("/v2/sessions/", sessions)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return s.metrics.instrument(recoverPanics(s.log, mux))
+}
+
+// withProject authenticates a REST request and puts its project in the context.
+func (s *Server) withProject(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		projectID, err := s.auth.FromRequest(r)
+		if err != nil {
+			status, msg := authStatus(err)
+			if status == http.StatusInternalServerError {
+				s.log.Error("authenticating a request", "err", err)
+			}
+			writeError(w, status, msg)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), projectID)))
+	})
+}
+
+// recoverPanics turns a handler panic into a 500 and a log line: one bad
+// request never takes the server down.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("handler panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeError(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: use "+allow)
+	}
+}
+
+// writeError answers {"error": msg}. For OTLP clients the body is also the
+// JSON form of google.rpc.Status ("code", "message"), which OTLP/JSON
+// exporters read and protobuf exporters log as text.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": msg, "code": grpcCode(status), "message": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// grpcCode is the google.rpc.Code matching an HTTP status, per the OTLP spec's
+// mapping.
+func grpcCode(status int) int {
+	switch status {
+	case http.StatusBadRequest:
+		return 3 // INVALID_ARGUMENT
+	case http.StatusUnauthorized:
+		return 16 // UNAUTHENTICATED
+	case http.StatusForbidden:
+		return 7 // PERMISSION_DENIED
+	case http.StatusNotFound:
+		return 5 // NOT_FOUND
+	case http.StatusRequestEntityTooLarge:
+		return 8 // RESOURCE_EXHAUSTED
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return 14 // UNAVAILABLE
+	case http.StatusUnsupportedMediaType, http.StatusMethodNotAllowed:
+		return 12 // UNIMPLEMENTED
+	}
+	return 13 // INTERNAL
+}

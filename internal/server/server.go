@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/ingest"
+	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/otlp"
+	"github.com/agentops-go/agentops/internal/store"
+	"github.com/agentops-go/agentops/internal/store/sqlite"
+	"github.com/agentops-go/agentops/pricing"
+)
+
+// DBFile is the SQLite file's name inside the data directory.
+const DBFile = "agentops.db"
+
+// OpenStore opens (creating if needed) the embedded store in dataDir. It is
+// the one place a storage backend is chosen.
+func OpenStore(dataDir string) (*sqlite.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	st, err := sqlite.Open(filepath.Join(dataDir, DBFile), sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", filepath.Join(dataDir, DBFile), err)
+	}
+	return st, nil
+}
+
+// Server is a running agentops backend: build it with New, run it with Serve.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	auth      *auth.Authenticator
+	committer *ingest.Committer
+	pipeline  *ingest.Pipeline
+	metrics   *metrics
+	handler   http.Handler
+	ready     atomic.Bool
+	inflight  chan struct{} // semaphore of OTLP requests being decoded
+}
+
+// New builds a server on an open store; the server owns the store from now
+// on and closes it when Serve returns.
+func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log, store: st, inflight: make(chan struct{}, cfg.MaxConcurrent)}
+	reg := prometheus.NewRegistry()
+	s.metrics = newMetrics(reg, s)
+	var writer store.SpanWriter = st
+	if cfg.DiscardSpans {
+		writer = discard{}
+		log.Warn("--discard-spans: spans are decoded and DROPPED, nothing is stored (benchmark mode)")
+	}
+	s.auth = auth.New(st, secret, auth.WithLogger(log))
+	s.committer = ingest.NewCommitter(writer, ingest.CommitterConfig{MaxBatchSpans: cfg.MaxBatchSpans, MaxQueuedSpans: cfg.MaxQueuedSpans}, s.metrics)
+	pricer := ingest.NewPricer(pricing.Default(), st, 5*time.Second)
+	s.pipeline = ingest.NewPipeline(s.committer, pricer, otlp.Limits{MaxAttrValueBytes: int(cfg.MaxAttrValueBytes)})
+	s.handler = s.routes(reg)
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Handler is the server's HTTP handler (for tests that serve it themselves).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers on ln until ctx ends, then shuts down in order: stop
+// accepting, let requests in flight finish (their batch commits), stop the
+// committer, close the store. It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.ready.Store(false)
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		s.log.Warn("requests still in flight at shutdown timeout", "err", err)
+	}
+	s.committer.Close()
+	if err := s.store.Close(); err != nil {
+		return fmt.Errorf("closing store: %w", err)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// Close releases the server without serving (tests that use Handler).
+func (s *Server) Close() error {
+	s.ready.Store(false)
+	s.committer.Close()
+	return s.store.Close()
+}
+
+// discard is the --discard-spans writer.
+type discard struct{}
+
+func (discard) WriteSpans(context.Context, []model.Span, time.Time) error { return nil }
+
+// EnsureDefaultProject creates the "default" project and its first API key
+// when the store has no project yet. It returns the new key, or "" when
+// projects already existed.
+func EnsureDefaultProject(ctx context.Context, st store.Store) (key string, err error) {
+	ps, err := st.ListProjects(ctx)
+	if err != nil || len(ps) > 0 {
+		return "", err
+	}
+	p, err := st.CreateProject(ctx, "default")
+	if err != nil {
+		return "", err
+	}
+	key, k := auth.NewKey()
+	k.ProjectID = p.ID
+	if err := st.AddKey(ctx, k); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// Banner prints what a new user needs: where the server listens and, once,
+// the first API key.
+func Banner(w io.Writer, addr, dataDir, firstKey string) {
+	url := "http://" + addr
+	fmt.Fprintf(w, "AgentOps server listening on %s\n", url)
+	fmt.Fprintf(w, "  OTLP/HTTP traces: %s/v1/traces\n", url)
+	fmt.Fprintf(w, "  REST API:         %s/v2/sessions\n", url)
+	fmt.Fprintf(w, "  Data:             %s\n", filepath.Join(dataDir, DBFile))
+	if firstKey != "" {
+		fmt.Fprintf(w, "\nCreated project \"default\". Its API key (shown only this once):\n\n    %s\n\n", firstKey)
+		fmt.Fprintf(w, "Send spans with:  export AGENTOPS_API_KEY=%s AGENTOPS_API_ENDPOINT=%s\n", firstKey, url)
+	}
+}

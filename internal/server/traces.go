@@ -1,0 +1,214 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/ingest"
+	"github.com/agentops-go/agentops/internal/otlp"
+)
+
+const (
+	contentProto = "application/x-protobuf"
+	contentJSON  = "application/json"
+	// retryAfter is the Retry-After (seconds) of every retryable refusal.
+	retryAfter = "1"
+)
+
+// bodyPool recycles request-body buffers: the ingest path reads one per
+// request and must not allocate it fresh each time at tens of thousands of
+// spans per second.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// handleTraces is POST /v1/traces: OTLP/HTTP, protobuf or JSON, optionally
+// gzip. It answers 200 only after every accepted span is committed.
+func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
+	projectID, err := s.auth.FromRequest(r)
+	if err != nil {
+		s.metrics.rejectRequest("auth")
+		status, msg := authStatus(err)
+		if status == http.StatusInternalServerError {
+			s.log.Error("authenticating an OTLP request", "err", err)
+		}
+		writeError(w, status, msg)
+		return
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != contentProto && mediaType != contentJSON {
+		s.metrics.rejectRequest("content_type")
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q: send %s or %s", r.Header.Get("Content-Type"), contentProto, contentJSON))
+		return
+	}
+	enc := r.Header.Get("Content-Encoding")
+	if enc != "" && enc != "gzip" && enc != "identity" {
+		s.metrics.rejectRequest("content_encoding")
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", enc))
+		return
+	}
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		s.metrics.rejectRequest("too_large")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes))
+		return
+	}
+
+	// Bound the requests decoded at once: memory stays flat under load and
+	// the rest wait here, before their bodies are read.
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	case <-r.Context().Done():
+		return
+	}
+
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 4<<20 { // don't keep a giant buffer alive
+			bodyPool.Put(buf)
+		}
+	}()
+	if status, msg := s.readBody(buf, w, r, enc == "gzip"); status != 0 {
+		s.metrics.rejectRequest(map[int]string{413: "too_large", 400: "malformed"}[status])
+		writeError(w, status, msg)
+		return
+	}
+
+	var td ptrace.Traces
+	if mediaType == contentProto {
+		td, err = otlp.DecodeProto(buf.Bytes())
+	} else {
+		td, err = otlp.DecodeJSON(buf.Bytes())
+	}
+	if err != nil {
+		s.metrics.rejectRequest("malformed")
+		writeError(w, http.StatusBadRequest, "malformed OTLP "+map[bool]string{true: "protobuf", false: "JSON"}[mediaType == contentProto]+" body: "+err.Error())
+		return
+	}
+	if n := td.SpanCount(); n > s.cfg.MaxSpansPerRequest {
+		s.metrics.rejectRequest("too_many_spans")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request carries %d spans, more than the limit of %d: send smaller batches", n, s.cfg.MaxSpansPerRequest))
+		return
+	}
+
+	res, err := s.pipeline.Export(r.Context(), projectID, td)
+	s.metrics.spansRejected("invalid_id", res.Rejected.Count)
+	if err != nil {
+		switch {
+		case errors.Is(err, ingest.ErrOverloaded):
+			s.metrics.rejectRequest("overloaded")
+			writeRetryable(w, "ingest queue is full: retry later")
+		case errors.Is(err, ingest.ErrClosed):
+			s.metrics.rejectRequest("shutting_down")
+			writeRetryable(w, "server is shutting down: retry later")
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			s.metrics.rejectRequest("client_gone")
+			writeRetryable(w, "request ended before its spans were committed")
+		default:
+			s.metrics.rejectRequest("store")
+			s.log.Error("committing spans", "err", err)
+			writeRetryable(w, "spans could not be stored: retry later")
+		}
+		return
+	}
+	s.metrics.spansAccepted(res.Accepted)
+	s.writeExportResponse(w, mediaType, res.Rejected)
+}
+
+// readBody reads the request body into buf, gunzipping if asked, within the
+// configured limits. It returns a non-zero status and a message on failure.
+func (s *Server) readBody(buf *bytes.Buffer, w http.ResponseWriter, r *http.Request, gzipped bool) (int, string) {
+	// MaxBytesReader also tells net/http to close the connection after an
+	// oversize body instead of reading the rest of it.
+	body := io.Reader(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var gz *gzip.Reader
+	if gzipped {
+		var err error
+		gz, err = gzip.NewReader(body)
+		if err != nil {
+			return tooLargeOr(err, http.StatusBadRequest, "malformed gzip body: "+err.Error(), s.cfg.MaxBodyBytes)
+		}
+		defer gz.Close()
+		body = io.LimitReader(gz, s.cfg.MaxDecompressedBytes+1)
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		if gzipped {
+			return tooLargeOr(err, http.StatusBadRequest, "malformed gzip body: "+err.Error(), s.cfg.MaxBodyBytes)
+		}
+		return tooLargeOr(err, http.StatusBadRequest, "reading request body: "+err.Error(), s.cfg.MaxBodyBytes)
+	}
+	if gzipped && int64(buf.Len()) > s.cfg.MaxDecompressedBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("decompressed body exceeds the limit of %d bytes", s.cfg.MaxDecompressedBytes)
+	}
+	return 0, ""
+}
+
+func tooLargeOr(err error, status int, msg string, limit int64) (int, string) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", limit)
+	}
+	return status, msg
+}
+
+// writeExportResponse answers an OTLP export in the request's encoding, with
+// partial_success when some spans were rejected.
+func (s *Server) writeExportResponse(w http.ResponseWriter, mediaType string, rej otlp.Rejection) {
+	resp := ptraceotlp.NewExportResponse()
+	if rej.Count > 0 {
+		resp.PartialSuccess().SetRejectedSpans(int64(rej.Count))
+		resp.PartialSuccess().SetErrorMessage(rej.Message)
+	}
+	var (
+		b   []byte
+		err error
+	)
+	if mediaType == contentProto {
+		b, err = resp.MarshalProto()
+	} else {
+		b, err = resp.MarshalJSON()
+	}
+	if err != nil { // cannot happen for this message; answer something valid anyway
+		s.log.Error("encoding export response", "err", err)
+		b = nil
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// authStatus maps a credential error to its HTTP status and message.
+func authStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, auth.ErrNoCredential):
+		return http.StatusUnauthorized, "missing credential: send X-Agentops-Api-Key: <key> or Authorization: Bearer <token>"
+	case errors.Is(err, auth.ErrInvalidToken):
+		return http.StatusUnauthorized, "invalid or expired token"
+	case errors.Is(err, auth.ErrInvalidKeyFormat):
+		return http.StatusForbidden, "invalid API key format"
+	case errors.Is(err, auth.ErrUnknownKey):
+		return http.StatusForbidden, "unknown API key"
+	case errors.Is(err, auth.ErrRevokedKey):
+		return http.StatusForbidden, "API key has been revoked"
+	}
+	return http.StatusInternalServerError, "internal error while checking the credential"
+}
+
+// writeRetryable answers 503 with Retry-After: a status every OTLP exporter
+// retries.
+func writeRetryable(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusServiceUnavailable, msg)
+}
