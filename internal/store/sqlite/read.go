@@ -135,7 +135,7 @@ func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQ
 	keyTable := "s" // the table whose (start, trace_id) orders the page
 	if q.Tag != "" {
 		keyTable = "t"
-		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t
+		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t INDEXED BY session_tags_list
 JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id
 WHERE t.project_id = ? AND t.tag = ?`)
 		args = append(args, projectID, q.Tag)

@@ -64,6 +64,7 @@ CREATE TABLE sessions (
 	end_state_explicit INTEGER NOT NULL,
 	end_state_reason   TEXT NOT NULL,
 	tags               TEXT,
+	tags_start         INTEGER, -- start under which session_tags holds the tags; NULL: not indexed
 	host               BLOB,
 	spans              INTEGER NOT NULL,
 	llm_calls          INTEGER NOT NULL,
@@ -84,33 +85,22 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_start ON sessions (project_id, start DESC, trace_id DESC);
 
 -- The sessions carrying each tag, ordered like the listing so that a tag
--- filter pages through an index. Kept in step by the triggers below, which
--- fire only when a session's tags or start change (rarely: the root span
--- sets the tags once).
+-- filter pages through an index. WriteSpans keeps it in step: a session
+-- whose tags are set and not yet indexed under its current start
+-- (tags_start) is in the small partial index sessions_tags_pending, which
+-- the end of each WriteSpans drains. That is rare: the root span sets the
+-- tags once, and start rarely moves after. (Triggers would do it too, but
+-- make SQLite journal every session upsert, a third of the write path.)
 CREATE TABLE session_tags (
 	project_id TEXT NOT NULL,
+	trace_id   BLOB NOT NULL,
 	tag        TEXT NOT NULL,
 	start      INTEGER NOT NULL,
-	trace_id   BLOB NOT NULL,
-	PRIMARY KEY (project_id, tag, start, trace_id)
+	PRIMARY KEY (project_id, trace_id, tag)
 ) WITHOUT ROWID;
-
-CREATE TRIGGER sessions_tags_insert AFTER INSERT ON sessions
-WHEN new.tags IS NOT NULL AND new.tags != '[]'
-BEGIN
-	INSERT OR IGNORE INTO session_tags (project_id, tag, start, trace_id)
-	SELECT new.project_id, value, new.start, new.trace_id FROM json_each(new.tags);
-END;
-
-CREATE TRIGGER sessions_tags_update AFTER UPDATE OF tags, start ON sessions
-WHEN old.tags IS NOT new.tags OR (old.start != new.start AND new.tags IS NOT NULL AND new.tags != '[]')
-BEGIN
-	DELETE FROM session_tags
-	WHERE project_id = old.project_id AND tag IN (SELECT value FROM json_each(old.tags))
-		AND start = old.start AND trace_id = old.trace_id;
-	INSERT OR IGNORE INTO session_tags (project_id, tag, start, trace_id)
-	SELECT new.project_id, value, new.start, new.trace_id FROM json_each(new.tags);
-END;
+CREATE INDEX session_tags_list ON session_tags (project_id, tag, start DESC, trace_id DESC);
+CREATE INDEX sessions_tags_pending ON sessions (project_id, trace_id)
+WHERE tags IS NOT NULL AND tags_start IS NOT start;
 `,
 }
 

@@ -62,6 +62,7 @@ type Store struct {
 
 	insertChunk   *sql.Stmt
 	upsertSession *sql.Stmt
+	indexTags     []*sql.Stmt // indexTagsSQL
 }
 
 // Open opens or creates the database file at path and brings its schema up
@@ -82,7 +83,7 @@ func Open(path string, opts Options) (*Store, error) {
 	wdb.SetConnMaxIdleTime(0)
 	s := &Store{path: path, wdb: wdb}
 	if err := s.init(ctx); err != nil {
-		wdb.Close()
+		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.rdb, err = sql.Open("sqlite", dsn(path, opts.BusyTimeoutMillis, opts.CacheSizeKiB/4, true))
@@ -115,12 +116,24 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.setUp(ctx); err != nil {
 		return err
 	}
-	var err error
-	if s.insertChunk, err = s.wdb.PrepareContext(ctx, insertChunkSQL); err != nil {
-		return fmt.Errorf("prepare chunk insert: %w", err)
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.insertChunk, insertChunkSQL},
+		{&s.upsertSession, upsertSessionSQL},
+	} {
+		var err error
+		if *p.stmt, err = s.wdb.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
 	}
-	if s.upsertSession, err = s.wdb.PrepareContext(ctx, upsertSessionSQL); err != nil {
-		return fmt.Errorf("prepare session upsert: %w", err)
+	for _, q := range indexTagsSQL {
+		st, err := s.wdb.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.indexTags = append(s.indexTags, st)
 	}
 	return nil
 }
@@ -157,7 +170,16 @@ func (s *Store) setUp(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return errors.Join(s.rdb.Close(), s.insertChunk.Close(), s.upsertSession.Close(), s.wdb.Close())
+	var errs []error
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	for _, st := range append([]*sql.Stmt{s.insertChunk, s.upsertSession}, s.indexTags...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, s.wdb.Close())...)
 }
 
 // Stats describes the database file, for metrics.

@@ -156,7 +156,7 @@ func TestIndexesUsed(t *testing.T) {
 	s := openTemp(t, "")
 	for _, q := range []string{
 		`SELECT s.trace_id FROM sessions s WHERE s.project_id = 'p' AND s.start <= 1 AND (s.start < 1 OR s.trace_id < x'00') ORDER BY s.start DESC, s.trace_id DESC LIMIT 51`,
-		`SELECT s.trace_id FROM session_tags t JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id WHERE t.project_id = 'p' AND t.tag = 'x' ORDER BY t.start DESC, t.trace_id DESC LIMIT 51`,
+		`SELECT s.trace_id FROM session_tags t INDEXED BY session_tags_list JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id WHERE t.project_id = 'p' AND t.tag = 'x' ORDER BY t.start DESC, t.trace_id DESC LIMIT 51`,
 		`SELECT data FROM span_chunks WHERE project_id = 'p' AND trace_id = x'00'`,
 	} {
 		rows, err := s.rdb.Query("EXPLAIN QUERY PLAN " + q)
@@ -177,4 +177,33 @@ func TestIndexesUsed(t *testing.T) {
 			t.Errorf("query %s\nplan: %s", q, plan)
 		}
 	}
+}
+
+func TestPendingTagsPlan(t *testing.T) {
+	s := openTemp(t, "")
+	for _, q := range indexTagsSQL {
+		plan := queryPlan(t, s, q)
+		if !strings.Contains(plan, "USING INDEX sessions_tags_pending") {
+			t.Errorf("query %s\nplan: %s", q, plan)
+		}
+	}
+}
+
+func queryPlan(t *testing.T, s *Store, q string) string {
+	t.Helper()
+	rows, err := s.wdb.Query("EXPLAIN QUERY PLAN " + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "; "
+	}
+	return plan
 }

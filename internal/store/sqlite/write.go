@@ -37,6 +37,7 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
 	end_state_explicit = CASE WHEN ` + takeEndState + ` THEN excluded.end_state_explicit ELSE end_state_explicit END,
 	end_state_reason = CASE WHEN ` + takeEndState + ` THEN excluded.end_state_reason ELSE end_state_reason END,
 	tags = coalesce(excluded.tags, tags),
+	tags_start = CASE WHEN excluded.tags IS NOT NULL THEN NULL ELSE tags_start END,
 	host = coalesce(excluded.host, host),
 	spans = spans + excluded.spans,
 	llm_calls = llm_calls + excluded.llm_calls,
@@ -59,6 +60,19 @@ const (
 	takeName     = `excluded.name != '' AND (excluded.name_rank > name_rank OR (excluded.name_rank = name_rank AND excluded.name_rank > 0 AND excluded.start < ` + mergedStart + `) OR name = '')`
 	takeEndState = `excluded.end_state != '' AND (excluded.end_state_explicit OR NOT end_state_explicit)`
 )
+
+// indexTagsSQL brings the tags index (session_tags) of the sessions whose
+// tags changed or whose start moved up to date: set-based, three statements
+// per WriteSpans whatever the number of sessions, each walking the partial
+// index sessions_tags_pending.
+var indexTagsSQL = []string{
+	`DELETE FROM session_tags WHERE (project_id, trace_id) IN (
+	SELECT project_id, trace_id FROM sessions WHERE tags IS NOT NULL AND tags_start IS NOT start)`,
+	`INSERT OR IGNORE INTO session_tags (project_id, trace_id, tag, start)
+	SELECT s.project_id, s.trace_id, j.value, s.start FROM sessions s, json_each(s.tags) j
+	WHERE s.tags IS NOT NULL AND s.tags_start IS NOT s.start`,
+	`UPDATE sessions SET tags_start = start WHERE tags IS NOT NULL AND tags_start IS NOT start`,
+}
 
 // writer is WriteSpans' scratch space, reused across calls.
 type writer struct {
@@ -124,6 +138,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 		sess.Merge(&d)
 		if _, err := upsert.ExecContext(bg, sessionArgs(&sess)...); err != nil {
 			return fmt.Errorf("sqlite: write spans: upsert session: %w", err)
+		}
+	}
+	for _, st := range s.indexTags {
+		if _, err := tx.StmtContext(bg, st).ExecContext(bg); err != nil {
+			return fmt.Errorf("sqlite: write spans: index tags: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

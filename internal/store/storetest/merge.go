@@ -281,10 +281,10 @@ func testTags(t *testing.T, s store.Store) {
 	if got := tagged("b"); len(got) != 1 {
 		t.Errorf("tag b after the start moved lists %v", got)
 	}
-	root.Tags, root.End = []string{"c"}, base+100
+	root.Tags, root.End = []string{"c", "c"}, base+100 // duplicates are kept, listed once
 	write(t, s, []model.Span{root}, now)
-	if got := session(t, s, "p1", trace).Tags; !slices.Equal(got, []string{"c"}) {
-		t.Errorf("tags = %q, want [c]", got)
+	if got := session(t, s, "p1", trace).Tags; !slices.Equal(got, []string{"c", "c"}) {
+		t.Errorf("tags = %q, want [c c]", got)
 	}
 	if got := tagged("a"); len(got) != 0 {
 		t.Errorf("tag a still lists %v after the tags were replaced", got)
