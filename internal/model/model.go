@@ -3,7 +3,8 @@
 // Every ingest dialect is normalized into Span by internal/otlp; every store
 // backend persists and returns these records; the API renders them.
 //
-// JSON tags are the export shape of the REST API (docs/API.md).
+// JSON tags serve debugging and tests; the REST API renders its own shape
+// (internal/api, docs/API.md).
 package model
 
 import (
