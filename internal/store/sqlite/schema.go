@@ -38,7 +38,7 @@ CREATE TABLE prices (
 
 -- One row per (project, trace) per WriteSpans call: the chunk's spans in the
 -- binary encoding of codec.go. The one index serves reading a trace and the
--- dedup of retried chunks (hash of the blob).
+-- dedup of retried chunks (hash: 64-bit xxhash of the uncompressed body).
 CREATE TABLE span_chunks (
 	id         INTEGER PRIMARY KEY,
 	project_id TEXT NOT NULL,

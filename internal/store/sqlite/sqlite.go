@@ -47,9 +47,11 @@ func (o *Options) defaults() {
 	}
 }
 
-// pageSize is set when a file is created. Chunks are several KiB: larger
-// pages mean fewer overflow pages per chunk.
-const pageSize = 16384
+// pageSize is set when a file is created. Larger pages mean fewer WAL
+// frames (two write calls each) and overflow pages per chunk; measured with
+// BenchmarkWriteSpans on a prefilled file, 32 KiB writes ~15% faster than
+// 16 KiB and ~50% faster than 4 KiB, and 64 KiB no faster than 32 KiB.
+const pageSize = 32768
 
 // Store is a store.Store in one SQLite file.
 type Store struct {
