@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -51,10 +52,12 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q: send %s or %s", r.Header.Get("Content-Type"), contentProto, contentJSON))
 		return
 	}
-	enc := r.Header.Get("Content-Encoding")
-	if enc != "" && enc != "gzip" && enc != "identity" {
+	// Content codings are case-insensitive, and x-gzip is gzip (RFC 9110 8.4.1).
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	gzipped := enc == "gzip" || enc == "x-gzip"
+	if enc != "" && enc != "identity" && !gzipped {
 		s.metrics.rejectRequest("content_encoding")
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", enc))
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", r.Header.Get("Content-Encoding")))
 		return
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
@@ -79,7 +82,7 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 			bodyPool.Put(buf)
 		}
 	}()
-	if status, msg := s.readBody(buf, w, r, enc == "gzip"); status != 0 {
+	if status, msg := s.readBody(buf, w, r, gzipped); status != 0 {
 		s.metrics.rejectRequest(map[int]string{413: "too_large", 400: "malformed"}[status])
 		writeError(w, status, msg)
 		return
@@ -88,6 +91,8 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	var td ptrace.Traces
 	if mediaType == contentProto {
 		td, err = otlp.DecodeProto(buf.Bytes())
+	} else if jsonTooDeep(buf.Bytes(), maxJSONDepth) {
+		err = fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
 	} else {
 		td, err = otlp.DecodeJSON(buf.Bytes())
 	}
@@ -124,6 +129,41 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.spansAccepted(res.Accepted)
 	s.writeExportResponse(w, mediaType, res.Rejected)
+}
+
+// maxJSONDepth bounds the nesting of an OTLP/JSON body. The JSON decoder
+// recurses once per level without a limit of its own: a body of 64 MiB of
+// nested arrays (the default decompressed limit, well under 100 KB gzipped)
+// takes most of a gigabyte of stack per request, and 80 MiB overflows Go's
+// 1 GB stack limit, which kills the process. The protobuf decoder stops at
+// 100 nested messages, which is at most about 200 JSON levels; this bound
+// keeps JSON at least as permissive.
+const maxJSONDepth = 256
+
+// jsonTooDeep reports whether the JSON text b nests objects and arrays more
+// than limit levels deep. b need not be valid: the decoder judges that.
+func jsonTooDeep(b []byte, limit int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++ // skip the escaped byte, which may be a quote
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }
 
 // readBody reads the request body into buf, gunzipping if asked, within the
