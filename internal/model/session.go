@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -112,6 +113,11 @@ func (s *Session) Merge(d *Delta) {
 	if s.Counts.Spans == 0 && s.Start == 0 {
 		s.ProjectID, s.ID, s.Start = d.ProjectID, d.TraceID, d.Start
 	}
+	// The name is decided against the start merged so far: on a tie of
+	// rank, the chunk holding the earlier span names the session.
+	if d.Name != "" && (d.NameRank > s.NameRank || (d.NameRank == s.NameRank && d.NameRank > 0 && d.Start != 0 && d.Start < s.Start) || s.Name == "") {
+		s.Name, s.NameRank = d.Name, d.NameRank
+	}
 	if d.Start != 0 && (s.Start == 0 || d.Start < s.Start) {
 		s.Start = d.Start
 	}
@@ -120,11 +126,6 @@ func (s *Session) Merge(d *Delta) {
 	}
 	if d.LastSeen > s.LastSeen {
 		s.LastSeen = d.LastSeen
-	}
-	if d.NameRank > s.NameRank || (d.NameRank == s.NameRank && d.NameRank > 0 && d.Start < s.Start) || s.Name == "" {
-		if d.Name != "" {
-			s.Name, s.NameRank = d.Name, d.NameRank
-		}
 	}
 	s.RootEnded = s.RootEnded || d.RootEnded
 	if d.EndState != "" && (d.EndStateExplicit || !s.EndStateExplicit) {
@@ -239,7 +240,8 @@ func derivedEndState(c StatusCode) string {
 func HostEnv(root *Span) json.RawMessage {
 	env := map[string]json.RawMessage{}
 	for _, raw := range []json.RawMessage{root.Resource, root.Attributes} {
-		if len(raw) == 0 {
+		// Most attribute sets carry no host key: skip the decoding then.
+		if len(raw) == 0 || !(bytes.Contains(raw, []byte(`"host.`)) || bytes.Contains(raw, []byte(`"os.`)) || bytes.Contains(raw, []byte(`"process.runtime.`))) {
 			continue
 		}
 		var m map[string]json.RawMessage

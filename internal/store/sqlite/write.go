@@ -58,8 +58,8 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
 
 const (
 	mergedStart = `(CASE WHEN excluded.start != 0 AND (start = 0 OR excluded.start < start) THEN excluded.start ELSE start END)`
-	// Merge compares the delta's start with the already merged start.
-	takeName     = `excluded.name != '' AND (excluded.name_rank > name_rank OR (excluded.name_rank = name_rank AND excluded.name_rank > 0 AND excluded.start < ` + mergedStart + `) OR name = '')`
+	// Merge compares the delta's start with the start merged so far (the old row's).
+	takeName     = `excluded.name != '' AND (excluded.name_rank > name_rank OR (excluded.name_rank = name_rank AND excluded.name_rank > 0 AND excluded.start != 0 AND excluded.start < start) OR name = '')`
 	takeEndState = `excluded.end_state != '' AND (excluded.end_state_explicit OR NOT end_state_explicit)`
 )
 
