@@ -170,11 +170,13 @@ func (c *Committer) run() {
 		start := time.Now()
 		err := c.w.WriteSpans(context.Background(), spans, c.now())
 		c.obs.Committed(len(spans), len(group), time.Since(start), err)
+		// The queue shrinks before anyone is answered, so a caller that
+		// reads the metrics after its answer never sees its own spans queued.
+		c.obs.QueueDepth(c.queued.Add(-int64(size)))
 		for _, p := range group {
 			p.err <- err
 			p.spans = nil
 		}
-		c.obs.QueueDepth(c.queued.Add(-int64(size)))
 		clear(spans) // drop references to attribute data
 		clear(group)
 	}
