@@ -42,6 +42,9 @@ func DecodeProto(b []byte) (ptrace.Traces, error) {
 // ids must be hex, as the OTLP specification requires; base64 ids (the
 // generic protobuf JSON mapping) are an error. Unknown fields are ignored.
 func DecodeJSON(b []byte) (ptrace.Traces, error) {
+	if jsonTooDeep(b, maxJSONDepth) {
+		return ptrace.Traces{}, fmt.Errorf("%w: JSON nested deeper than %d levels", ErrMalformed, maxJSONDepth)
+	}
 	var u ptrace.JSONUnmarshaler
 	td, err := u.UnmarshalTraces(b)
 	if err != nil {
@@ -133,4 +136,39 @@ func Normalize(td ptrace.Traces, projectID string, lim Limits) ([]model.Span, Re
 		}
 	}
 	return out, rej.rejection()
+}
+
+// maxJSONDepth bounds the nesting of an OTLP/JSON body. The JSON decoder
+// recurses once per level without a limit of its own: a body of 64 MiB of
+// nested arrays (the default decompressed limit, well under 100 KB gzipped)
+// takes most of a gigabyte of stack per request, and 80 MiB overflows Go's
+// 1 GB stack limit, which kills the process. The protobuf decoder stops at
+// 100 nested messages, which is at most about 200 JSON levels; this bound
+// keeps JSON at least as permissive.
+const maxJSONDepth = 256
+
+// jsonTooDeep reports whether the JSON text b nests objects and arrays more
+// than limit levels deep. b need not be valid: the decoder judges that.
+func jsonTooDeep(b []byte, limit int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++ // skip the escaped byte, which may be a quote
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }

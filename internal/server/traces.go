@@ -91,8 +91,6 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	var td ptrace.Traces
 	if mediaType == contentProto {
 		td, err = otlp.DecodeProto(buf.Bytes())
-	} else if jsonTooDeep(buf.Bytes(), maxJSONDepth) {
-		err = fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
 	} else {
 		td, err = otlp.DecodeJSON(buf.Bytes())
 	}
@@ -129,41 +127,6 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.spansAccepted(res.Accepted)
 	s.writeExportResponse(w, mediaType, res.Rejected)
-}
-
-// maxJSONDepth bounds the nesting of an OTLP/JSON body. The JSON decoder
-// recurses once per level without a limit of its own: a body of 64 MiB of
-// nested arrays (the default decompressed limit, well under 100 KB gzipped)
-// takes most of a gigabyte of stack per request, and 80 MiB overflows Go's
-// 1 GB stack limit, which kills the process. The protobuf decoder stops at
-// 100 nested messages, which is at most about 200 JSON levels; this bound
-// keeps JSON at least as permissive.
-const maxJSONDepth = 256
-
-// jsonTooDeep reports whether the JSON text b nests objects and arrays more
-// than limit levels deep. b need not be valid: the decoder judges that.
-func jsonTooDeep(b []byte, limit int) bool {
-	depth, inString := 0, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inString:
-			if c == '\\' {
-				i++ // skip the escaped byte, which may be a quote
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth > limit {
-				return true
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return false
 }
 
 // readBody reads the request body into buf, gunzipping if asked, within the
