@@ -92,7 +92,8 @@ func runPrices(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "price of %s set for project %s; it applies to spans ingested from now on\n", pos[0], p.Name)
+		// A running server re-reads overrides every 5 s (ingest.Pricer).
+		fmt.Fprintf(stderr, "price of %s set for project %s; it applies to spans ingested from now on (by a running server, within 5 seconds)\n", pos[0], p.Name)
 		return nil
 
 	case "delete":

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/server"
@@ -18,7 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, fromEnvironment(fs))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	st, err := server.OpenStore(cfg.DataDir)
@@ -43,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		srv.Close()
-		return err
+		return fmt.Errorf("%w%s", err, fromEnvironment(fs, "addr"))
 	}
 	server.Banner(stdout, ln.Addr().String(), cfg.DataDir, firstKey)
 	err = srv.Serve(ctx, ln)
@@ -51,4 +56,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Info("stopped cleanly")
 	}
 	return err
+}
+
+// envOf reads the variable a serve flag defaults to from its usage, which
+// ends in "(env AGENTOPS_...)".
+var envOf = regexp.MustCompile(`\(env (AGENTOPS_[A-Z0-9_]+)\)`)
+
+// fromEnvironment names the AGENTOPS_* variables that set the named flags
+// (every flag if none is named) because the command line did not: an error
+// about a value must point at where the value came from, and a variable is
+// easily forgotten.
+func fromEnvironment(fs *flag.FlagSet, names ...string) string {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var set []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || (len(names) > 0 && !slices.Contains(names, f.Name)) {
+			return
+		}
+		if m := envOf.FindStringSubmatch(f.Usage); m != nil && os.Getenv(m[1]) != "" {
+			set = append(set, fmt.Sprintf("%s=%q", m[1], os.Getenv(m[1])))
+		}
+	})
+	if len(set) == 0 {
+		return ""
+	}
+	return " (set in the environment: " + strings.Join(set, ", ") + ")"
 }
