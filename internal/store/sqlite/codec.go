@@ -202,21 +202,30 @@ func (e *encoder) doc(b []byte, f int, d []byte) []byte {
 // share one copy of the body and their JSON documents are slices of the body
 // itself, which may be blob: the caller hands it over.
 func decodeChunk(dst []model.Span, projectID string, trace model.TraceID, blob []byte) ([]model.Span, error) {
+	body, err := unpack(blob)
+	if err != nil {
+		return dst, err
+	}
+	return decodeBody(dst, projectID, trace, body)
+}
+
+// unpack returns the body of a stored blob: blob itself or a new buffer.
+func unpack(blob []byte) ([]byte, error) {
 	if len(blob) == 0 {
-		return dst, fmt.Errorf("%w: empty", errCorrupt)
+		return nil, fmt.Errorf("%w: empty", errCorrupt)
 	}
 	switch blob[0] {
 	case formatPlain:
-		blob = blob[1:]
+		return blob[1:], nil
 	case formatSnappy:
-		var err error
-		if blob, err = snappy.Decode(nil, blob[1:]); err != nil {
-			return dst, fmt.Errorf("%w: %v", errCorrupt, err)
+		body, err := snappy.Decode(nil, blob[1:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 		}
+		return body, nil
 	default:
-		return dst, fmt.Errorf("%w: unknown format %d", errCorrupt, blob[0])
+		return nil, fmt.Errorf("%w: unknown format %d", errCorrupt, blob[0])
 	}
-	return decodeBody(dst, projectID, trace, blob)
 }
 
 func decodeBody(dst []model.Span, projectID string, trace model.TraceID, blob []byte) ([]model.Span, error) {

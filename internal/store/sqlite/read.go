@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/store"
@@ -75,32 +78,77 @@ func scanSession(r scanner) (model.Session, error) {
 	return s, nil
 }
 
-// Spans implements store.SessionReader.
+// spansSQL reads a session's chunks from its list (a JSON array of ids, in
+// the list's order).
+const spansSQL = `SELECT c.id, c.data FROM json_each(?) j JOIN span_chunks c ON c.id = j.value ORDER BY j.key`
+
+// Spans implements store.SessionReader. It reads the session's chunk list,
+// then the chunks by id; each chunk's body must hash as the list says, so a
+// damaged list can never hand out another trace's (or project's) spans.
 func (s *Store) Spans(ctx context.Context, projectID string, id model.TraceID) ([]model.Span, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT data FROM span_chunks WHERE project_id = ? AND trace_id = ? ORDER BY id`, projectID, id[:])
+	conn, err := s.rdb.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+	}
+	defer conn.Close()
+	var list []byte
+	err = conn.QueryRowContext(ctx, `SELECT chunks FROM sessions WHERE project_id = ? AND trace_id = ?`, projectID, id[:]).Scan(&list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+	}
+	refs, err := parseChunkrefs(list)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
+	}
+	if len(refs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	ids := make([]byte, 0, 1+len(refs)*12)
+	for i := range refs {
+		ids = append(ids, ',')
+		ids = strconv.AppendInt(ids, refs[i].id(), 10)
+	}
+	ids[0] = '['
+	ids = append(ids, ']')
+	rows, err := conn.QueryContext(ctx, spansSQL, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
 	}
 	defer rows.Close()
 	var spans []model.Span
-	chunks := 0
-	for rows.Next() {
-		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
+	n := 0
+	for ; rows.Next(); n++ {
+		var (
+			chunkID int64
+			blob    []byte
+		)
+		if err := rows.Scan(&chunkID, &blob); err != nil {
 			return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
 		}
-		if spans, err = decodeChunk(spans, projectID, id, blob); err != nil {
+		if n >= len(refs) || chunkID != refs[n].id() {
+			return nil, fmt.Errorf("sqlite: spans of %s: %w: chunk %d read out of its list", id, errCorrupt, chunkID)
+		}
+		body, err := unpack(blob)
+		if err == nil && xxhash.Sum64(body) != refs[n].hash() {
+			err = fmt.Errorf("%w: chunk %d does not match its hash", errCorrupt, chunkID)
+		}
+		if err == nil {
+			spans, err = decodeBody(spans, projectID, id, body)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
 		}
-		chunks++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: spans of %s: %w", id, err)
 	}
-	if chunks == 0 {
-		return nil, store.ErrNotFound
+	if n != len(refs) {
+		return nil, fmt.Errorf("sqlite: spans of %s: %w: %d of %d chunks found", id, errCorrupt, n, len(refs))
 	}
-	if chunks > 1 { // each chunk is sorted already; stable: versions of a span in the order received
+	if n > 1 { // each chunk is sorted already; stable: versions of a span in the order received
 		slices.SortStableFunc(spans, func(a, b model.Span) int {
 			if c := cmp.Compare(a.Start, b.Start); c != 0 {
 				return c

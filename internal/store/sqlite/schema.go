@@ -37,20 +37,21 @@ CREATE TABLE prices (
 ) WITHOUT ROWID;
 
 -- One row per (project, trace) per WriteSpans call: the chunk's spans in the
--- binary encoding of codec.go. The one index serves reading a trace and the
--- dedup of retried chunks (hash: 64-bit xxhash of the uncompressed body).
+-- binary encoding of codec.go. Append only, and no index but the rowid: a
+-- chunk goes to the right edge of the B-tree, on pages the next commit
+-- continues, whatever its trace (an index keyed by trace id would dirty a
+-- random leaf per chunk, and the log receives every dirty page whole). The
+-- session row lists its chunks.
 CREATE TABLE span_chunks (
-	id         INTEGER PRIMARY KEY,
-	project_id TEXT NOT NULL,
-	trace_id   BLOB NOT NULL,
-	hash       BLOB NOT NULL,
-	span_count INTEGER NOT NULL,
-	data       BLOB NOT NULL
+	id   INTEGER PRIMARY KEY,
+	data BLOB NOT NULL
 );
-CREATE UNIQUE INDEX span_chunks_trace ON span_chunks (project_id, trace_id, hash);
 
 -- The aggregate of each trace (model.Session), merged at every stored chunk.
 -- tags is a JSON array (NULL: never set), host a JSON object (NULL: none).
+-- chunks lists the trace's span_chunks rows in the order stored, 16 bytes
+-- each (chunkref in write.go): the xxhash64 of the chunk's body, which
+-- de-duplicates retried chunks and checks a chunk read back, then its id.
 CREATE TABLE sessions (
 	project_id         TEXT NOT NULL,
 	trace_id           BLOB NOT NULL,
@@ -80,6 +81,7 @@ CREATE TABLE sessions (
 	total_tokens       INTEGER NOT NULL,
 	cost               REAL NOT NULL,
 	unpriced           INTEGER NOT NULL,
+	chunks             BLOB NOT NULL,
 	PRIMARY KEY (project_id, trace_id)
 ) WITHOUT ROWID;
 CREATE INDEX sessions_start ON sessions (project_id, start DESC, trace_id DESC);

@@ -3,8 +3,9 @@
 //
 // Spans are stored in chunks, one row per (project, trace) per WriteSpans
 // call holding all of that trace's spans of the call in a compact binary
-// encoding (codec.go): the write path costs two statements per chunk (insert
-// the chunk, upsert the session) instead of index maintenance per span.
+// encoding (codec.go): the write path costs two statements per chunk (append
+// the chunk, upsert the session, which lists its chunks) instead of index
+// maintenance per span.
 //
 // The file is in WAL mode with synchronous=FULL, so a committed WriteSpans
 // survives a crash, and readers never block the one writer. Other processes
@@ -20,8 +21,19 @@ import (
 	"os"
 	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite"
 )
+
+// driverName is this package's own registration of the modernc driver,
+// which carries the SQL functions of the write path (hasChunkFunc) on its
+// connections alone.
+const driverName = "agentops-sqlite"
+
+func init() {
+	d := new(msqlite.Driver)
+	d.MustRegisterDeterministicScalarFunction(hasChunkFunc, 2, hasChunk)
+	sql.Register(driverName, d)
+}
 
 // Options tunes a Store. The zero value is a good default.
 type Options struct {
@@ -47,11 +59,11 @@ func (o *Options) defaults() {
 	}
 }
 
-// pageSize is set when a file is created. Larger pages mean fewer WAL
-// frames (two write calls each) and overflow pages per chunk; measured with
-// BenchmarkWriteSpans on a prefilled file, 32 KiB writes ~15% faster than
-// 16 KiB and ~50% faster than 4 KiB, and 64 KiB no faster than 32 KiB.
-const pageSize = 32768
+// pageSize is set when a file is created (a variable for the benchmarks).
+// Every page a commit dirties is written whole to the log, so smaller pages
+// write fewer bytes per session row touched; larger ones keep chunk blobs
+// out of overflow chains. Measured in docs/PERFORMANCE.md.
+var pageSize = 32768
 
 // Store is a store.Store in one SQLite file.
 type Store struct {
@@ -63,6 +75,7 @@ type Store struct {
 	w   writer
 
 	insertChunk   *sql.Stmt
+	deleteChunk   *sql.Stmt
 	upsertSession *sql.Stmt
 	indexTags     []*sql.Stmt // indexTagsSQL
 }
@@ -75,7 +88,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, errors.New("sqlite: empty database path")
 	}
 	ctx := context.Background()
-	wdb, err := sql.Open("sqlite", dsn(path, opts.BusyTimeoutMillis, opts.CacheSizeKiB, false))
+	wdb, err := sql.Open(driverName, dsn(path, opts.BusyTimeoutMillis, opts.CacheSizeKiB, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -88,7 +101,7 @@ func Open(path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s.rdb, err = sql.Open("sqlite", dsn(path, opts.BusyTimeoutMillis, opts.CacheSizeKiB/4, true))
+	s.rdb, err = sql.Open(driverName, dsn(path, opts.BusyTimeoutMillis, opts.CacheSizeKiB/4, true))
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -123,6 +136,7 @@ func (s *Store) init(ctx context.Context) error {
 		sql  string
 	}{
 		{&s.insertChunk, insertChunkSQL},
+		{&s.deleteChunk, deleteChunkSQL},
 		{&s.upsertSession, upsertSessionSQL},
 	} {
 		var err error
@@ -176,7 +190,7 @@ func (s *Store) Close() error {
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
-	for _, st := range append([]*sql.Stmt{s.insertChunk, s.upsertSession}, s.indexTags...) {
+	for _, st := range append([]*sql.Stmt{s.insertChunk, s.deleteChunk, s.upsertSession}, s.indexTags...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -157,7 +157,7 @@ func TestIndexesUsed(t *testing.T) {
 	for _, q := range []string{
 		`SELECT s.trace_id FROM sessions s WHERE s.project_id = 'p' AND s.start <= 1 AND (s.start < 1 OR s.trace_id < x'00') ORDER BY s.start DESC, s.trace_id DESC LIMIT 51`,
 		`SELECT s.trace_id FROM session_tags t INDEXED BY session_tags_list JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id WHERE t.project_id = 'p' AND t.tag = 'x' ORDER BY t.start DESC, t.trace_id DESC LIMIT 51`,
-		`SELECT data FROM span_chunks WHERE project_id = 'p' AND trace_id = x'00'`,
+		`SELECT chunks FROM sessions WHERE project_id = 'p' AND trace_id = x'00'`,
 	} {
 		rows, err := s.rdb.Query("EXPLAIN QUERY PLAN " + q)
 		if err != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -10,25 +11,34 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	msqlite "modernc.org/sqlite"
 
 	"github.com/agentops-go/agentops/internal/model"
 )
 
-const insertChunkSQL = `INSERT INTO span_chunks (project_id, trace_id, hash, span_count, data)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (project_id, trace_id, hash) DO NOTHING`
+const (
+	insertChunkSQL = `INSERT INTO span_chunks (data) VALUES (?)`
+	// deleteChunkSQL takes back a chunk that the session upsert found to be
+	// a retry: rare, and cheaper than looking the session up before every
+	// insert.
+	deleteChunkSQL = `DELETE FROM span_chunks WHERE id = ?`
+)
 
 // upsertSessionSQL inserts a new session as model.Session{}.Merge(delta), or
 // merges the delta (the excluded row) into the stored one with exactly the
-// rules of model.Session.Merge. All SET expressions read the old row.
+// rules of model.Session.Merge, and appends the chunk's reference to the
+// session's list (excluded.chunks is that one reference). All SET
+// expressions read the old row. A chunk whose hash the list already holds
+// is a retry: the WHERE leaves the row alone and the upsert changes nothing.
 const upsertSessionSQL = `INSERT INTO sessions (
 	project_id, trace_id, name, name_rank, start, end_time, last_seen,
 	root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
 	spans, llm_calls, tool_calls, actions, agents, errors,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-	cost, unpriced)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	cost, unpriced, chunks)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (project_id, trace_id) DO UPDATE SET
+	chunks = CAST(sessions.chunks || excluded.chunks AS BLOB), -- || makes text of blobs, byte for byte
 	start = ` + mergedStart + `,
 	end_time = max(end_time, excluded.end_time),
 	last_seen = max(last_seen, excluded.last_seen),
@@ -54,7 +64,8 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
 	reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
 	total_tokens = total_tokens + excluded.total_tokens,
 	cost = cost + excluded.cost,
-	unpriced = unpriced + excluded.unpriced`
+	unpriced = unpriced + excluded.unpriced
+WHERE NOT ` + hasChunkFunc + `(sessions.chunks, excluded.chunks)`
 
 const (
 	mergedStart = `(CASE WHEN excluded.start != 0 AND (start = 0 OR excluded.start < start) THEN excluded.start ELSE start END)`
@@ -79,7 +90,7 @@ var indexTagsSQL = []string{
 // writer is WriteSpans' scratch space, reused across calls.
 type writer struct {
 	enc    encoder
-	hash   []byte
+	ref    chunkref
 	index  map[chunkKey]int // chunk key → position in chunks
 	chunks []chunk
 	order  []int32      // span indices, grouped by chunk
@@ -118,6 +129,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 	bg := context.WithoutCancel(ctx)
 	insChunk := tx.StmtContext(bg, s.insertChunk)
 	upsert := tx.StmtContext(bg, s.upsertSession)
+	delChunk := tx.StmtContext(bg, s.deleteChunk)
 	nowNanos := now.UnixNano()
 	for i := range w.chunks {
 		if err := ctx.Err(); err != nil {
@@ -126,21 +138,29 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 		c := &w.chunks[i]
 		chunkSpans := w.chunkSpans(spans, c)
 		body := w.enc.encode(chunkSpans)
-		hash := binary.BigEndian.AppendUint64(w.hash[:0], xxhash.Sum64(body))
-		res, err := insChunk.ExecContext(bg, c.key.project, c.key.trace[:], hash, len(chunkSpans), w.enc.pack(body))
+		hash := xxhash.Sum64(body)
+		res, err := insChunk.ExecContext(bg, w.enc.pack(body))
 		if err != nil {
 			return fmt.Errorf("sqlite: write spans: insert chunk: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: write spans: %w", err)
-		} else if n == 0 {
-			continue // a retry of a chunk already stored
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("sqlite: write spans: insert chunk: %w", err)
 		}
 		d := model.Summarize(chunkSpans, nowNanos)
 		var sess model.Session
 		sess.Merge(&d)
-		if _, err := upsert.ExecContext(bg, sessionArgs(&sess)...); err != nil {
+		w.ref = makeChunkref(hash, id)
+		res, err = upsert.ExecContext(bg, append(sessionArgs(&sess), w.ref[:])...)
+		if err != nil {
 			return fmt.Errorf("sqlite: write spans: upsert session: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: write spans: upsert session: %w", err)
+		} else if n == 0 { // a retry of a chunk already stored
+			if _, err := delChunk.ExecContext(bg, id); err != nil {
+				return fmt.Errorf("sqlite: write spans: delete retried chunk: %w", err)
+			}
 		}
 	}
 	for _, st := range s.indexTags {
@@ -233,4 +253,57 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// A chunkref is one entry of a session's chunk list: the xxhash64 of the
+// chunk's body then the chunk's id, both big endian.
+type chunkref [16]byte
+
+func makeChunkref(hash uint64, id int64) chunkref {
+	var r chunkref
+	binary.BigEndian.PutUint64(r[:8], hash)
+	binary.BigEndian.PutUint64(r[8:], uint64(id))
+	return r
+}
+
+func (r *chunkref) hash() uint64 { return binary.BigEndian.Uint64(r[:8]) }
+func (r *chunkref) id() int64    { return int64(binary.BigEndian.Uint64(r[8:])) }
+
+// parseChunkrefs splits a stored chunk list.
+func parseChunkrefs(list []byte) ([]chunkref, error) {
+	if len(list)%len(chunkref{}) != 0 {
+		return nil, fmt.Errorf("%w: chunk list of %d bytes", errCorrupt, len(list))
+	}
+	refs := make([]chunkref, len(list)/len(chunkref{}))
+	for i := range refs {
+		copy(refs[i][:], list[i*len(chunkref{}):])
+	}
+	return refs, nil
+}
+
+// hasChunkFunc(list, ref) is the SQL function that tells whether the chunk
+// list holds a chunk with the hash of ref.
+const hasChunkFunc = "agentops_has_chunk"
+
+func hasChunk(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	list, ref := asBytes(args[0]), asBytes(args[1])
+	if len(ref) < 8 {
+		return nil, fmt.Errorf("%s: reference of %d bytes", hasChunkFunc, len(ref))
+	}
+	for i := 0; i+len(chunkref{}) <= len(list); i += len(chunkref{}) {
+		if string(list[i:i+8]) == string(ref[:8]) {
+			return int64(1), nil
+		}
+	}
+	return int64(0), nil
+}
+
+func asBytes(v driver.Value) []byte {
+	switch v := v.(type) {
+	case []byte:
+		return v
+	case string:
+		return []byte(v)
+	}
+	return nil
 }
