@@ -67,9 +67,9 @@ type SessionQuery struct {
 	// "Failure", "Indeterminate" (explicit, or silent past StaleBefore), or
 	// "running" (no end state and not yet stale).
 	EndState    string
-	StaleBefore int64 // Unix nanos: a session without end state last seen before this is Indeterminate
-	Since       int64 // sessions starting at or after (Unix nanos)
-	Until       int64 // sessions starting before (Unix nanos)
+	StaleBefore int64  // Unix nanos: a session without end state last seen before this is Indeterminate
+	Since       int64  // sessions starting at or after (Unix nanos)
+	Until       int64  // sessions starting before (Unix nanos)
 	Text        string // substring of the name, or a prefix of the id (hex)
 }
 
