@@ -123,7 +123,14 @@ func envString(name, def string) string {
 }
 
 func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
+	v := os.Getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agentops: ignoring %s=%q: not true or false\n", name, v)
+	}
 	return b
 }
 
