@@ -37,26 +37,33 @@ func BenchmarkWriteSpans(b *testing.B) {
 		defer func(old int) { pageSize = old }(pageSize)
 		pageSize = n
 	}
-	var prefilled string // the prefilled file, made by the first benchmark that needs it
+	// The prefilled file is made by the first benchmark that needs it.
+	var prefilled func() string
+	if n, _ := strconv.Atoi(os.Getenv("AGENTOPS_BENCH_PREFILL")); n > 0 {
+		top, path := b, ""
+		prefilled = func() string {
+			if path == "" {
+				path = prefill(top, n)
+			}
+			return path
+		}
+	}
 	for _, requests := range []int{1, 4, 8, 16} {
 		for _, continued := range []bool{false, true} {
 			name := fmt.Sprintf("spans=%d/new", requests*512)
 			if continued {
 				name = fmt.Sprintf("spans=%d/continued", requests*512)
 			}
-			b.Run(name, func(b *testing.B) { benchWrite(b, requests, continued, &prefilled) })
+			b.Run(name, func(b *testing.B) { benchWrite(b, requests, continued, prefilled) })
 		}
 	}
 }
 
-func benchWrite(b *testing.B, requests int, continued bool, prefilled *string) {
+func benchWrite(b *testing.B, requests int, continued bool, prefilled func() string) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "bench.db")
-	if n, _ := strconv.Atoi(os.Getenv("AGENTOPS_BENCH_PREFILL")); n > 0 {
-		if *prefilled == "" {
-			*prefilled = prefill(b, n)
-		}
-		if err := copyFile(path, *prefilled); err != nil {
+	if prefilled != nil {
+		if err := copyFile(path, prefilled()); err != nil {
 			b.Fatal(err)
 		}
 	}

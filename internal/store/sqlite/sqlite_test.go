@@ -207,3 +207,37 @@ func queryPlan(t *testing.T, s *Store, q string) string {
 	}
 	return plan
 }
+
+// TestChunkList: a session's chunk list stays a blob as it grows, and a
+// list pointing at another trace's chunk (a damaged file) is an error, never
+// that trace's spans.
+func TestChunkList(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, "")
+	a := payload(1, 1, 3)
+	b := storetest.Payload(rand.New(rand.NewPCG(2, 1)), "p2", 1, 3, now.UnixNano())
+	for _, spans := range [][]model.Span{a[:1], a[1:], b} {
+		if err := s.WriteSpans(ctx, spans, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var typ string
+	var n int
+	if err := s.wdb.QueryRow(`SELECT typeof(chunks), length(chunks) FROM sessions WHERE project_id = 'p1'`).Scan(&typ, &n); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "blob" || n != 2*len(chunkref{}) {
+		t.Errorf("chunk list of two chunks: %s of %d bytes, want blob of %d", typ, n, 2*len(chunkref{}))
+	}
+	// Point p1's session at p2's chunk, keeping p1's hash.
+	if _, err := s.wdb.Exec(`UPDATE sessions SET chunks = substr(chunks, 1, 8) || substr((SELECT chunks FROM sessions WHERE project_id = 'p2'), 9, 8)
+WHERE project_id = 'p1'`); err != nil {
+		t.Fatal(err)
+	}
+	if spans, err := s.Spans(ctx, "p1", a[0].TraceID); err == nil {
+		t.Errorf("Spans with a list pointing at another project's chunk: %d spans, no error", len(spans))
+	}
+	if _, err := s.Spans(ctx, "p2", b[0].TraceID); err != nil {
+		t.Errorf("Spans of the other project: %v", err)
+	}
+}
