@@ -114,3 +114,40 @@ const (
 	LLMTokenCountCacheWrite = "llm.token_count.prompt_details.cache_write"
 	LLMTokenCountReasoning  = "llm.token_count.completion_details.reasoning"
 )
+
+// Host environment of a session's root span, as the Go SDK records it (the
+// server keeps every host.*, os.* and process.runtime.* attribute).
+const (
+	ProcessRuntimePrefix    = "process.runtime."
+	HostName                = "host.name"
+	HostArch                = "host.arch"
+	HostCPUCount            = "host.cpu.count"
+	HostMemoryTotal         = "host.memory.total" // bytes
+	OSType                  = "os.type"
+	OSVersion               = "os.version"
+	ProcessRuntimeName      = "process.runtime.name"
+	ProcessRuntimeVersion   = "process.runtime.version"
+	ProcessRuntimeSDK       = "process.runtime.agentops.sdk_version"
+	ProcessRuntimeCwd       = "process.runtime.working_directory"
+	ProcessRuntimeGoMaxProc = "process.runtime.go.maxprocs"
+)
+
+// Attributes of the legacy events (ActionEvent, ToolEvent, ErrorEvent) that
+// have no GenAI equivalent.
+const (
+	EntityLogs       = "agentops.entity.logs"
+	ActionType       = "agentops.action.type"
+	ActionScreenshot = "agentops.action.screenshot"
+	ToolName         = "gen_ai.tool.name"
+	ErrorCode        = "agentops.error.code"
+	ErrorDetails     = "agentops.error.details"
+	ErrorTrigger     = "agentops.error.trigger_event" // kind of the event that caused the error
+)
+
+// HTTP attributes of the spans the SDK's middleware records.
+const (
+	HTTPRequestMethod      = "http.request.method"
+	HTTPRoute              = "http.route"
+	HTTPResponseStatusCode = "http.response.status_code"
+	URLPath                = "url.path"
+)
