@@ -71,9 +71,9 @@ var newExporter = func(cfg exporter.Config, log *slog.Logger) (p processor) {
 type discard struct{}
 
 func (discard) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (discard) OnEnd(sdktrace.ReadOnlySpan)                      {}
-func (discard) Shutdown(context.Context) error                   { return nil }
-func (discard) ForceFlush(context.Context) error                 { return nil }
+func (discard) OnEnd(sdktrace.ReadOnlySpan)                     {}
+func (discard) Shutdown(context.Context) error                  { return nil }
+func (discard) ForceFlush(context.Context) error                { return nil }
 
 // New makes a Client from the defaults, the environment (AGENTOPS_*) and
 // opts, in that order of precedence (last wins). It returns an error only
