@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/store"
 )
 
 // testServer is a real server on a loopback socket with a fresh data
@@ -28,43 +26,7 @@ type testServer struct {
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	st, err := OpenStore(cfg.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := EnsureDefaultProject(context.Background(), st)
-	if err != nil || key == "" {
-		t.Fatalf("EnsureDefaultProject = %q, %v", key, err)
-	}
-	secret, err := auth.LoadOrCreateSecret(cfg.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := New(cfg, st, secret, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, srv: srv, stop: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-ts.done; err != nil {
-			t.Errorf("Serve returned %v after a clean shutdown", err)
-		}
-	})
-	return ts
+	return startServerOn(t, func(st store.Store) store.Store { return st }, mutate...)
 }
 
 // do sends a request with the project's key and returns status and body.
