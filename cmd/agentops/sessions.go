@@ -100,18 +100,7 @@ func sessionsList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func sessionsShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sessions show", "sessions show ID [--project P] [--json]", stderr)
-	var f readFlags
-	f.register(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos, stderr, "sessions show")
-	if err != nil {
-		return err
-	}
-	st, p, err := openProject(ctx, &f.storeFlags)
+	f, st, p, id, err := openOneSession(ctx, "sessions show", "sessions show ID [--project P] [--json]", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -148,18 +137,7 @@ func sessionsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export", "export ID [--project P]   (JSON of the complete session to stdout)", stderr)
-	var f readFlags
-	f.register(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(pos, stderr, "export")
-	if err != nil {
-		return err
-	}
-	st, p, err := openProject(ctx, &f.storeFlags)
+	f, st, p, id, err := openOneSession(ctx, "export", "export ID [--project P]   (JSON of the complete session to stdout)", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -169,6 +147,22 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return notFound(err, id)
 	}
 	return printJSON(stdout, exp)
+}
+
+// openOneSession parses the flags and the one ID of a command that reads a
+// session, and opens the store on the chosen project. The caller closes st.
+func openOneSession(ctx context.Context, name, usage string, args []string, stderr io.Writer) (f readFlags, st store.Store, p store.Project, id model.TraceID, err error) {
+	fs := newFlagSet(name, usage, stderr)
+	f.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return f, nil, p, id, err
+	}
+	if id, err = oneID(pos, stderr, name); err != nil {
+		return f, nil, p, id, err
+	}
+	st, p, err = openProject(ctx, &f.storeFlags)
+	return f, st, p, id, err
 }
 
 func openProject(ctx context.Context, f *storeFlags) (store.Store, store.Project, error) {
