@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -174,25 +176,24 @@ func startSpan(ctx context.Context, kind Kind, name string, opts []SpanOption) (
 	} else {
 		c = Default()
 	}
-	var cfg spanConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
+	meta := spanMetaFor(kind, name)
+	attrs := meta.attrs
+	if len(opts) > 0 {
+		cfg := new(spanConfig)
+		for _, o := range opts {
+			if o != nil {
+				o(cfg)
+			}
+		}
+		if len(cfg.attrs) > 0 || cfg.hasInput {
+			attrs = make([]attribute.KeyValue, 0, len(meta.attrs)+len(cfg.attrs)+2)
+			attrs = append(append(attrs, meta.attrs...), cfg.attrs...)
+			if cfg.hasInput {
+				attrs = appendEntity(attrs, semconv.EntityInput, cfg.input)
+			}
 		}
 	}
-	spanName := string(kind)
-	if name != "" {
-		spanName = name + "." + string(kind)
-	}
-	attrs := make([]attribute.KeyValue, 0, 3+len(cfg.attrs))
-	attrs = append(attrs,
-		attribute.String(semconv.SpanKind, string(kind)),
-		attribute.String(semconv.OperationName, name))
-	attrs = append(attrs, cfg.attrs...)
-	if cfg.hasInput {
-		attrs = appendEntity(attrs, semconv.EntityInput, cfg.input)
-	}
-	ctx, span := c.tracer.Start(ctx, spanName, trace.WithAttributes(attrs...))
+	ctx, span := c.tracer.Start(ctx, meta.name, trace.WithAttributes(attrs...))
 	return ctx, SpanHandle{span: span, sess: sess, kind: kind}
 }
 
@@ -259,6 +260,14 @@ func appendEntity(attrs []attribute.KeyValue, key string, v any) []attribute.Key
 		s = x.String()
 	case error:
 		s = x.Error()
+	case int:
+		s = strconv.Itoa(x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case float64:
+		s = strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		s = strconv.FormatBool(x)
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -278,4 +287,49 @@ func appendEntity(attrs []attribute.KeyValue, key string, v any) []attribute.Key
 		return append(attrs, attribute.String(key, s[:cut]), attribute.Bool(key+".truncated", true))
 	}
 	return append(attrs, attribute.String(key, s))
+}
+
+// spanMeta is what every span of one (kind, name) shares: its name and its
+// identifying attributes, made once.
+type spanMeta struct {
+	name  string
+	attrs []attribute.KeyValue // read-only: OpenTelemetry copies them
+}
+
+type metaKey struct {
+	kind Kind
+	name string
+}
+
+// spanMetas caches spanMeta by kind and name; it stops growing at
+// maxSpanMetas entries (names made from data then cost a little more, and
+// never unbounded memory).
+var (
+	spanMetasMu sync.RWMutex
+	spanMetas   = map[metaKey]*spanMeta{}
+)
+
+const maxSpanMetas = 4096
+
+func spanMetaFor(kind Kind, name string) *spanMeta {
+	k := metaKey{kind, name}
+	spanMetasMu.RLock()
+	m := spanMetas[k]
+	spanMetasMu.RUnlock()
+	if m != nil {
+		return m
+	}
+	m = &spanMeta{name: string(kind), attrs: []attribute.KeyValue{
+		attribute.String(semconv.SpanKind, string(kind)),
+		attribute.String(semconv.OperationName, name),
+	}}
+	if name != "" {
+		m.name = name + "." + string(kind)
+	}
+	spanMetasMu.Lock()
+	if len(spanMetas) < maxSpanMetas {
+		spanMetas[k] = m
+	}
+	spanMetasMu.Unlock()
+	return m
 }
