@@ -213,5 +213,16 @@ type Span struct {
 // IsRoot reports whether the span has no parent.
 func (s *Span) IsRoot() bool { return s.ParentID.IsZero() }
 
-// IsError reports whether the span counts as an error in session statistics.
-func (s *Span) IsError() bool { return s.Status == StatusError || s.Kind == "error" }
+// IsError reports whether the span counts as an error in session statistics:
+// a span of kind error, or one with an error status — except a session's
+// root, whose error status is how its Failure end state reads in OTel; it
+// counts only when an exception was recorded on it.
+func (s *Span) IsError() bool {
+	switch {
+	case s.Kind == "error":
+		return true
+	case s.Status != StatusError:
+		return false
+	}
+	return s.Kind != "session" || s.ErrorType != ""
+}

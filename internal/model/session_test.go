@@ -151,3 +151,20 @@ func TestParseIDs(t *testing.T) {
 		t.Error("short span id accepted")
 	}
 }
+
+func TestIsError(t *testing.T) {
+	for _, c := range []struct {
+		span Span
+		want bool
+	}{
+		{Span{Kind: "error"}, true},
+		{Span{Kind: "tool", Status: StatusError}, true},
+		{Span{Kind: "tool", Status: StatusOK}, false},
+		{Span{Kind: "session", Status: StatusError, EndState: "Failure", ErrorMessage: "reason"}, false},
+		{Span{Kind: "session", Status: StatusError, ErrorType: "panic"}, true},
+	} {
+		if got := c.span.IsError(); got != c.want {
+			t.Errorf("IsError(%+v) = %v, want %v", c.span, got, c.want)
+		}
+	}
+}
