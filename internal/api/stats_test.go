@@ -78,7 +78,9 @@ func TestStats(t *testing.T) {
 					EndState: ptr("Failure"), EndStateReason: "boom",
 					StartTime: Timestamp(at(0)), EndTime: Timestamp(at(3 * time.Second)), DurationMs: 3000,
 				})
-				st.Events.Errors = 1 // the failed root
+				// A session root's error status is its Failure end state, not
+				// an error event: without a recorded exception it is not counted.
+				st.Events.Errors = 0
 				return st
 			}(),
 		},
