@@ -54,17 +54,20 @@ func (p *Processor) exportQueued(ctx context.Context) {
 	}
 }
 
-// send exports one batch and counts its spans as Exported or Failed.
+// send exports one batch and counts its spans, once, as Exported or
+// Failed. A batch that got no answer is sent again until ExportTimeout (see
+// retry.go); an answered one never is, so a partial success is not resent.
 func (p *Processor) send(ctx context.Context, batch []sdktrace.ReadOnlySpan) {
 	n := int64(len(batch))
 	if p.endpointErr != nil {
 		p.fail(n, &attempt{}, p.endpointErr)
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.ExportTimeout)
+	defer cancel()
 	rec := &attempt{}
-	ctx, cancel := context.WithTimeout(withAttempt(ctx, rec), p.cfg.ExportTimeout)
-	err := p.exp.ExportSpans(ctx, batch)
-	cancel()
+	err := p.export(ctx, rec, batch)
+	p.unreachable = rec.err != nil
 	switch {
 	case err == nil:
 		p.exported.Add(n)
@@ -78,6 +81,41 @@ func (p *Processor) send(ctx context.Context, batch []sdktrace.ReadOnlySpan) {
 	default:
 		p.fail(n, rec, err)
 	}
+}
+
+// export sends batch until the server answers, the error is not worth
+// another attempt, or ctx ends (ExportTimeout, or Shutdown gave up). Once
+// Shutdown has begun and a whole batch went unanswered, later batches get
+// one attempt each: a dead server then holds up an exiting program for one
+// ExportTimeout, not one per batch. rec holds what the transport saw of the
+// last attempt.
+func (p *Processor) export(ctx context.Context, rec *attempt, batch []sdktrace.ReadOnlySpan) error {
+	ctx = withAttempt(ctx, rec)
+	deadline, _ := ctx.Deadline()
+	var b backoff
+	for tries := 1; ; tries++ {
+		*rec = attempt{}
+		err := p.exp.ExportSpans(ctx, batch)
+		if err == nil || rec.err == nil || !retryable(rec.err) || (p.unreachable && p.closing()) {
+			return err
+		}
+		wait, ok := b.next(deadline)
+		if !ok {
+			return err
+		}
+		p.log.Debug("agentops: no answer from the server; sending the batch again",
+			"spans", len(batch), "attempt", tries, "retry_in", wait, "error", err)
+		if !sleep(ctx, wait) {
+			return err
+		}
+	}
+}
+
+// closing reports whether Shutdown has begun.
+func (p *Processor) closing() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // fail counts n spans as Failed and warns, at most once per interval,

@@ -52,7 +52,7 @@ type Config struct {
 	MaxQueueSize     int           // spans waiting for export; beyond, new spans are dropped and counted (default 2048)
 	MaxBatchSize     int           // spans per export request (default 512)
 	MaxWaitTime      time.Duration // longest a span waits before its batch is sent (default 5s)
-	ExportTimeout    time.Duration // per export attempt, retries included (default 30s)
+	ExportTimeout    time.Duration // per batch, every attempt and the waits between them included (default 30s)
 	HTTPClient       *http.Client  // nil: a client with sane timeouts
 	Logger           *slog.Logger  // warnings (drops, export failures); nil: slog.Default()
 
@@ -100,7 +100,7 @@ type Stats struct {
 	Exported int64 // spans the server acknowledged
 	Dropped  int64 // spans refused because the queue was full, or because they ended after Shutdown
 	Failed   int64 // spans lost after an export failed for good (retries exhausted, a non-retryable status, a partial success's rejected spans, or still queued when Shutdown gave up)
-	Pending  int64 // spans accepted and not yet settled: in the queue or in the request being sent
+	Pending  int64 // spans accepted and not yet settled: in the queue or in the batch being sent (or waiting to be sent again)
 }
 
 // Processor is an sdktrace.SpanProcessor. OnEnd never blocks: a full queue
@@ -109,8 +109,10 @@ type Stats struct {
 //
 // One goroutine exports: it sends a batch when MaxBatchSize spans are
 // queued, when MaxWaitTime has passed, when a root or session span ends,
-// and on ForceFlush. Queue memory is bounded by MaxQueueSize spans plus the
-// batch being sent.
+// and on ForceFlush. A batch the server did not answer (it is down or
+// restarting) is sent again, backing off, for up to ExportTimeout; OnEnd
+// goes on queuing meanwhile. Queue memory is bounded by MaxQueueSize spans
+// plus the batch being sent.
 type Processor struct {
 	cfg       Config
 	log       *slog.Logger
@@ -141,6 +143,7 @@ type Processor struct {
 	dropWarn, failWarn warner
 	noKeyWarn          sync.Once
 	batch              []sdktrace.ReadOnlySpan // the export goroutine's reusable batch
+	unreachable        bool                    // export goroutine: the last batch's last attempt got no answer
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
@@ -189,7 +192,8 @@ func New(cfg Config) *Processor {
 
 // newOTLPExporter builds the otlptracehttp exporter: protobuf, gzip, its own
 // retry of 429/502/503/504 (honouring Retry-After) bounded by ExportTimeout,
-// and a client whose transport adds the credential to every request.
+// and a client whose transport adds the credential to every request and
+// records what came back (send retries the requests that got no answer).
 func (p *Processor) newOTLPExporter(base *http.Client) sdktrace.SpanExporter {
 	client := *base
 	rt := client.Transport
@@ -316,10 +320,13 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 }
 
 // Shutdown flushes, then stops the export goroutine; later spans are dropped.
-// When ctx ends first, the export in flight is abandoned and the spans still
-// queued are counted as Failed; Shutdown returns ctx's error. Either way no
-// goroutine of the processor is left running. Calling it again returns nil
-// once the first call has finished.
+// When ctx ends first, the export in flight (or its wait before another
+// attempt) is abandoned and the spans still queued are counted as Failed;
+// Shutdown returns ctx's error. Without a deadline on ctx, an unreachable
+// server keeps it waiting about one ExportTimeout: the batch in flight is
+// retried, the later ones get one attempt each. Either way no goroutine of
+// the processor is left running. Calling it again returns nil once the
+// first call has finished.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	first := false
 	p.shutdownOnce.Do(func() { first = true })

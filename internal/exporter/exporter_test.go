@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"testing"
@@ -123,6 +124,30 @@ func TestDelivery(t *testing.T) {
 			},
 			wantFailed: 5, wantAuth: "bearer", wantRequests: 1, wantExchanges: 1,
 			wantLog: `status="400 Bad Request" message="invalid OTLP body: span id of 3 bytes"`,
+		},
+		{
+			name: "403 is final", key: testKey,
+			setup: func(f *fakeServer) {
+				f.traceAnswers = []answer{{status: 403, message: "project suspended"}}
+			},
+			wantFailed: 5, wantAuth: "bearer", wantRequests: 1, wantExchanges: 1,
+			wantLog: `status="403 Forbidden" message="project suspended"`,
+		},
+		{
+			name: "413 is final", key: testKey,
+			setup: func(f *fakeServer) {
+				f.traceAnswers = []answer{{status: 413, message: "request body too large"}}
+			},
+			wantFailed: 5, wantAuth: "bearer", wantRequests: 1, wantExchanges: 1,
+			wantLog: `status="413 Request Entity Too Large"`,
+		},
+		{
+			name: "401 after the re-exchange is final", key: testKey,
+			setup: func(f *fakeServer) {
+				f.traceAnswers = []answer{{status: 401, message: "token revoked"}, {status: 401, message: "token revoked"}}
+			},
+			wantFailed: 5, wantAuth: "bearer", wantRequests: 2, wantExchanges: 2,
+			wantLog: `status="401 Unauthorized" message="token revoked"`,
 		},
 		{
 			name: "key rejected by the exchange", key: otherKey,
@@ -292,14 +317,37 @@ func TestEarlyFlush(t *testing.T) {
 func TestServerAbsent(t *testing.T) {
 	t.Run("closed port", func(t *testing.T) {
 		t.Parallel()
-		p, tr, logs := testProcessor(t, Config{APIKey: testKey, APIEndpoint: closedPort(t)})
-		endTrace(tr, 5)
+		const exportTimeout = 1500 * time.Millisecond
+		unanswered := &unansweredCounter{base: newTransport()}
+		p, tr, logs := testProcessor(t, Config{
+			APIKey: testKey, APIEndpoint: closedPort(t), HTTPClient: &http.Client{Transport: unanswered},
+			ExportTimeout: exportTimeout,
+		})
 		start := time.Now()
-		flush(t, p)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("ForceFlush took %v against a closed port", d)
+		endTrace(tr, 5)
+		eventually(t, 5*time.Second, "a refused attempt", func() bool { return unanswered.n.Load() > 0 })
+
+		// While the batch waits to be sent again, calls return at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		began := time.Now()
+		if err := p.ForceFlush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ForceFlush = %v, want the deadline", err)
 		}
-		if got, want := p.Stats(), (Stats{Queued: 5, Failed: 5}); got != want {
+		endTrace(tr, 3)
+		if d := time.Since(began); d > 500*time.Millisecond {
+			t.Errorf("ForceFlush(100ms) and 3 spans took %v while retrying", d)
+		}
+
+		eventually(t, exportTimeout+2*time.Second, "the first batch failed", func() bool { return p.Stats().Failed >= 5 })
+		if d := time.Since(start); d < exportTimeout-2*lastAttemptRoom {
+			t.Errorf("gave up after %v, before ExportTimeout (%v)", d, exportTimeout)
+		}
+		if n := unanswered.n.Load(); n < 3 {
+			t.Errorf("%d attempts within ExportTimeout, want at least 3", n)
+		}
+		flush(t, p) // the 3 later spans: another ExportTimeout
+		if got, want := p.Stats(), (Stats{Queued: 8, Failed: 8}); got != want {
 			t.Errorf("Stats = %+v, want %+v", got, want)
 		}
 		if logs.count("spans not delivered") != 1 || logs.count("connection refused") == 0 {

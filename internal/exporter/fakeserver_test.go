@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,12 +58,20 @@ type fakeServer struct {
 	rejectSpans   int64    // partial success: refuse this many spans of each request
 	requests      []traceRequest
 	hold          chan struct{} // non-nil: /v1/traces waits for it to close
+	resetNext     int           // close the connection of this many next /v1/traces requests without an answer
 	arrived       chan struct{} // a signal per /v1/traces request
 	exchangedWith []string
 	now           func() time.Time // clock of the issued tokens' exp
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
+	t.Helper()
+	return newFakeServerAt(t, "127.0.0.1:0")
+}
+
+// newFakeServerAt is newFakeServer listening on addr: a server appearing
+// where a processor already sends.
+func newFakeServerAt(t *testing.T, addr string) *fakeServer {
 	t.Helper()
 	f := &fakeServer{
 		key:         testKey,
@@ -74,7 +83,14 @@ func newFakeServer(t *testing.T) *fakeServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v3/auth/token", f.token)
 	mux.HandleFunc("POST /v1/traces", f.traces)
-	f.Server = httptest.NewServer(mux)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Server = httptest.NewUnstartedServer(mux)
+	f.Listener.Close()
+	f.Listener = ln
+	f.Start()
 	t.Cleanup(f.Close)
 	return f
 }
@@ -137,7 +153,10 @@ func (f *fakeServer) traces(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	f.mu.Lock()
-	hold := f.hold
+	hold, reset := f.hold, f.resetNext > 0
+	if reset {
+		f.resetNext--
+	}
 	f.mu.Unlock()
 	if hold != nil {
 		select {
@@ -148,8 +167,13 @@ func (f *fakeServer) traces(w http.ResponseWriter, r *http.Request) {
 	}
 
 	req := traceRequest{at: time.Now(), auth: "none"}
-	status := f.serveTraces(w, r, &req)
-	req.status = status
+	if reset { // status 0: no answer
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	} else {
+		req.status = f.serveTraces(w, r, &req)
+	}
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
 	f.mu.Unlock()
@@ -293,6 +317,21 @@ func silentServer(t *testing.T) (string, <-chan struct{}) {
 		}
 	})
 	return "http://" + ln.Addr().String(), accepted
+}
+
+// unansweredCounter is an HTTP transport counting the trace requests that
+// got no answer.
+type unansweredCounter struct {
+	base http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *unansweredCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(req)
+	if err != nil && strings.HasSuffix(req.URL.Path, "/v1/traces") {
+		c.n.Add(1)
+	}
+	return resp, err
 }
 
 // closedPort returns the URL of a port nobody listens on.

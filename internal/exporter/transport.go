@@ -23,6 +23,18 @@ type authTransport struct {
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.send(req)
+	if rec := attemptFrom(req.Context()); rec != nil {
+		if err != nil {
+			rec.unanswered(err)
+		} else {
+			rec.record(resp)
+		}
+	}
+	return resp, err
+}
+
+func (t *authTransport) send(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	cred := t.tokens.credential(ctx)
 	resp, err := t.base.RoundTrip(cred.apply(req))
@@ -35,13 +47,8 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.tokens.invalidate(cred.value)
 			retry := t.tokens.credential(ctx).apply(req)
 			retry.Body = body
-			if resp, err = t.base.RoundTrip(retry); err != nil {
-				return nil, err
-			}
+			return t.base.RoundTrip(retry)
 		}
-	}
-	if rec := attemptFrom(ctx); rec != nil {
-		rec.record(resp)
 	}
 	return resp, nil
 }
@@ -70,13 +77,15 @@ func (c credential) apply(req *http.Request) *http.Request {
 
 const apiKeyHeader = "X-Agentops-Api-Key"
 
-// attempt is what the transport saw of the last answer to one export, so a
-// failure can be reported with the server's own words.
+// attempt is what the transport saw of the last request of one export: the
+// answer, so a failure can be reported with the server's own words, or the
+// error when no answer came, so the export can be tried again.
 type attempt struct {
 	status     int
 	statusText string // "503 Service Unavailable"
 	message    string // the server's error message, or partial success message
 	rejected   int64  // spans refused by a partial success
+	err        error  // no answer came: connection refused or reset, DNS failure, timeout
 }
 
 type attemptKey struct{}
@@ -96,9 +105,11 @@ func (a *attempt) delivered() bool { return a.status >= 200 && a.status < 300 }
 // still reaches the OTLP client.
 const maxPeek = 64 << 10
 
+// unanswered records a request that got no answer.
+func (a *attempt) unanswered(err error) { *a = attempt{err: err} }
+
 func (a *attempt) record(resp *http.Response) {
-	a.status, a.statusText = resp.StatusCode, resp.Status
-	a.message, a.rejected = "", 0
+	*a = attempt{status: resp.StatusCode, statusText: resp.Status}
 	body := peek(resp, maxPeek)
 	if a.delivered() {
 		if len(body) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/x-protobuf") {
