@@ -189,9 +189,19 @@ func (c *Client) Flush(ctx context.Context) error {
 // Call it (or the package-level Shutdown) before the program exits: a
 // process that ends without it leaves its sessions open, and the server
 // shows them as Indeterminate once they time out.
+//
+// A ctx without a deadline gets one of DefaultShutdownTimeout, so a
+// deferred Shutdown(context.Background()) never holds the program's exit
+// for long when the server is slow or gone; what could not be sent by then
+// is counted in Stats().Failed.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+		defer cancel()
 	}
 	c.EndAllTraces(Indeterminate, "shutdown")
 	c.mu.Lock()
@@ -209,6 +219,9 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DefaultShutdownTimeout bounds Shutdown when its context has no deadline.
+const DefaultShutdownTimeout = 5 * time.Second
 
 // safely runs f, turning a panic into an error: the SDK never panics the
 // program it observes.
