@@ -21,7 +21,8 @@ import (
 	"github.com/agentops-go/agentops/semconv"
 )
 
-const sessionColumns = `s.project_id, s.trace_id, s.name, s.name_rank, s.start, s.end_time, s.last_seen,
+// sessionColumns are the columns scanSession reads, in its order.
+const sessionColumns = `s.trace_id, s.name, s.name_rank, s.start, s.end_time, s.last_seen,
 	s.root_ended, s.end_state, s.end_state_explicit, s.end_state_reason, s.tags, s.host,
 	s.spans, s.llm_calls, s.tool_calls, s.actions, s.agents, s.errors,
 	s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens, s.total_tokens,
@@ -29,8 +30,9 @@ const sessionColumns = `s.project_id, s.trace_id, s.name, s.name_rank, s.start, 
 
 // Session implements store.SessionReader.
 func (s *Store) Session(ctx context.Context, projectID string, id model.TraceID) (model.Session, error) {
-	row := s.rdb.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.project_id = ? AND s.trace_id = ?`, projectID, id[:])
-	sess, err := scanSession(row)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.project = `+projectN+` AND s.trace_id = ?`, projectID, id[:])
+	var sess model.Session
+	err := scanSession(row, projectID, &sess)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sess, store.ErrNotFound
 	}
@@ -40,33 +42,39 @@ func (s *Store) Session(ctx context.Context, projectID string, id model.TraceID)
 	return sess, nil
 }
 
+// projectN is the SQL expression of the number of the project id bound
+// to its parameter (NULL, which matches nothing, for an unknown id).
+const projectN = `(SELECT n FROM project_ids WHERE id = ?)`
+
 type scanner interface{ Scan(dst ...any) error }
 
-func scanSession(r scanner) (model.Session, error) {
+// scanSession reads the sessionColumns of a session of the project into s,
+// then the columns that follow into extra.
+func scanSession(r scanner, projectID string, s *model.Session, extra ...any) error {
+	*s = model.Session{ProjectID: projectID}
 	var (
-		s                   model.Session
 		trace               []byte
 		nameRank            int64
 		rootEnded, explicit bool
 		tags                sql.NullString
 		host                []byte
 	)
-	err := r.Scan(&s.ProjectID, &trace, &s.Name, &nameRank, &s.Start, &s.End, &s.LastSeen,
+	dst := []any{&trace, &s.Name, &nameRank, &s.Start, &s.End, &s.LastSeen,
 		&rootEnded, &s.EndState, &explicit, &s.EndStateReason, &tags, &host,
 		&s.Counts.Spans, &s.Counts.LLMCalls, &s.Counts.ToolCalls, &s.Counts.Actions, &s.Counts.Agents, &s.Counts.Errors,
 		&s.Usage.Input, &s.Usage.Output, &s.Usage.CacheRead, &s.Usage.CacheWrite, &s.Usage.Reasoning, &s.Usage.Total,
-		&s.Cost, &s.Unpriced)
-	if err != nil {
-		return s, err
+		&s.Cost, &s.Unpriced}
+	if err := r.Scan(append(dst, extra...)...); err != nil {
+		return err
 	}
 	if len(trace) != len(s.ID) {
-		return s, fmt.Errorf("stored trace id has %d bytes", len(trace))
+		return fmt.Errorf("stored trace id has %d bytes", len(trace))
 	}
 	copy(s.ID[:], trace)
 	s.NameRank, s.RootEnded, s.EndStateExplicit = int(nameRank), rootEnded, explicit
 	if tags.Valid {
 		if err := json.Unmarshal([]byte(tags.String), &s.Tags); err != nil {
-			return s, fmt.Errorf("stored tags: %w", err)
+			return fmt.Errorf("stored tags: %w", err)
 		}
 		if s.Tags == nil {
 			s.Tags = []string{}
@@ -75,7 +83,7 @@ func scanSession(r scanner) (model.Session, error) {
 	if host != nil {
 		s.Host = host
 	}
-	return s, nil
+	return nil
 }
 
 // spansSQL reads a session's chunks from its list (a JSON array of ids, in
@@ -92,7 +100,7 @@ func (s *Store) Spans(ctx context.Context, projectID string, id model.TraceID) (
 	}
 	defer conn.Close()
 	var list []byte
-	err = conn.QueryRowContext(ctx, `SELECT chunks FROM sessions WHERE project_id = ? AND trace_id = ?`, projectID, id[:]).Scan(&list)
+	err = conn.QueryRowContext(ctx, `SELECT chunks FROM sessions WHERE project = `+projectN+` AND trace_id = ?`, projectID, id[:]).Scan(&list)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -166,7 +174,7 @@ const (
 
 // Sessions implements store.SessionReader. Pages are keyset-paginated on
 // (start, trace id) descending, through the index sessions_start, or through
-// session_tags for a tag filter.
+// session_tags for a tag filter (both walked backwards).
 func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQuery) (store.SessionPage, error) {
 	var page store.SessionPage
 	limit := q.Limit
@@ -183,12 +191,12 @@ func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQ
 	keyTable := "s" // the table whose (start, trace_id) orders the page
 	if q.Tag != "" {
 		keyTable = "t"
-		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t INDEXED BY session_tags_list
-JOIN sessions s ON s.project_id = t.project_id AND s.trace_id = t.trace_id
-WHERE t.project_id = ? AND t.tag = ?`)
+		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t
+JOIN sessions s ON s.project = t.project AND s.trace_id = t.trace_id
+WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		args = append(args, projectID, q.Tag)
 	} else {
-		sb.WriteString(`SELECT ` + sessionColumns + ` FROM sessions s WHERE s.project_id = ?`)
+		sb.WriteString(`SELECT ` + sessionColumns + ` FROM sessions s WHERE s.project = ` + projectN)
 		args = append(args, projectID)
 	}
 	if q.Cursor != "" {
@@ -237,8 +245,8 @@ WHERE t.project_id = ? AND t.tag = ?`)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
+		var sess model.Session
+		if err := scanSession(rows, projectID, &sess); err != nil {
 			return page, fmt.Errorf("sqlite: sessions: %w", err)
 		}
 		page.Sessions = append(page.Sessions, sess)

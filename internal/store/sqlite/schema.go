@@ -36,6 +36,14 @@ CREATE TABLE prices (
 	PRIMARY KEY (project_id, model)
 ) WITHOUT ROWID;
 
+-- The small integer that stands for a project id in the keys below (8 bytes
+-- instead of a 36-byte UUID in every key: more entries per page). A row is
+-- added by WriteSpans at the first span of a project, and never changes.
+CREATE TABLE project_ids (
+	n  INTEGER PRIMARY KEY,
+	id TEXT NOT NULL UNIQUE
+);
+
 -- One row per (project, trace) per WriteSpans call: the chunk's spans in the
 -- binary encoding of codec.go. Append only, and no index but the rowid: a
 -- chunk goes to the right edge of the B-tree, on pages the next commit
@@ -47,13 +55,16 @@ CREATE TABLE span_chunks (
 	data BLOB NOT NULL
 );
 
--- The aggregate of each trace (model.Session), merged at every stored chunk.
--- tags is a JSON array (NULL: never set), host a JSON object (NULL: none).
--- chunks lists the trace's span_chunks rows in the order stored, 16 bytes
--- each (chunkref in write.go): the xxhash64 of the chunk's body, which
+-- The aggregate of each trace (model.Session), merged in Go (write.go) at
+-- every stored chunk: its primary key is the only B-tree keyed by the random
+-- trace id, so a new session dirties one random leaf; every other write
+-- appends where start (about now) sorts. project is project_ids.n. tags is
+-- a JSON array (NULL: never set), host a JSON object (NULL: none). chunks
+-- lists the trace's span_chunks rows in the order stored, 16 bytes each
+-- (chunkref in write.go): the xxhash64 of the chunk's body, which
 -- de-duplicates retried chunks and checks a chunk read back, then its id.
 CREATE TABLE sessions (
-	project_id         TEXT NOT NULL,
+	project            INTEGER NOT NULL,
 	trace_id           BLOB NOT NULL,
 	name               TEXT NOT NULL,
 	name_rank          INTEGER NOT NULL,
@@ -65,7 +76,6 @@ CREATE TABLE sessions (
 	end_state_explicit INTEGER NOT NULL,
 	end_state_reason   TEXT NOT NULL,
 	tags               TEXT,
-	tags_start         INTEGER, -- start under which session_tags holds the tags; NULL: not indexed
 	host               BLOB,
 	spans              INTEGER NOT NULL,
 	llm_calls          INTEGER NOT NULL,
@@ -82,27 +92,21 @@ CREATE TABLE sessions (
 	cost               REAL NOT NULL,
 	unpriced           INTEGER NOT NULL,
 	chunks             BLOB NOT NULL,
-	PRIMARY KEY (project_id, trace_id)
+	PRIMARY KEY (project, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX sessions_start ON sessions (project_id, start DESC, trace_id DESC);
+CREATE INDEX sessions_start ON sessions (project, start, trace_id);
 
--- The sessions carrying each tag, ordered like the listing so that a tag
--- filter pages through an index. WriteSpans keeps it in step: a session
--- whose tags are set and not yet indexed under its current start
--- (tags_start) is in the small partial index sessions_tags_pending, which
--- the end of each WriteSpans drains. That is rare: the root span sets the
--- tags once, and start rarely moves after. (Triggers would do it too, but
--- make SQLite journal every session upsert, a third of the write path.)
+-- The sessions carrying each tag, keyed in the listing's order so that a
+-- tag filter pages through it, and so that a new session's entries go where
+-- start (about now) sorts, not to random leaves. WriteSpans keeps it in
+-- step with each session's (tags, start), from the row it merged.
 CREATE TABLE session_tags (
-	project_id TEXT NOT NULL,
-	trace_id   BLOB NOT NULL,
-	tag        TEXT NOT NULL,
-	start      INTEGER NOT NULL,
-	PRIMARY KEY (project_id, trace_id, tag)
+	project  INTEGER NOT NULL,
+	tag      TEXT NOT NULL,
+	start    INTEGER NOT NULL,
+	trace_id BLOB NOT NULL,
+	PRIMARY KEY (project, tag, start, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX session_tags_list ON session_tags (project_id, tag, start DESC, trace_id DESC);
-CREATE INDEX sessions_tags_pending ON sessions (project_id, trace_id)
-WHERE tags IS NOT NULL AND tags_start IS NOT start;
 `,
 }
 

@@ -3,13 +3,16 @@
 //
 // Spans are stored in chunks, one row per (project, trace) per WriteSpans
 // call holding all of that trace's spans of the call in a compact binary
-// encoding (codec.go): the write path costs two statements per chunk (append
-// the chunk, upsert the session, which lists its chunks) instead of index
-// maintenance per span.
+// encoding (codec.go). Per chunk the write path appends the chunk, reads the
+// session row, merges the chunk into it in Go (model.Session.Merge) and
+// writes the row back: the row's leaf is the one page keyed by a random
+// trace id that a new session dirties.
 //
 // The file is in WAL mode with synchronous=FULL, so a committed WriteSpans
 // survives a crash, and readers never block the one writer. Other processes
-// (the CLI) may open the same file while a server runs.
+// (the CLI) may open the same file while a server runs and read, or manage
+// projects, keys and prices; only one process may write spans to a file (two
+// servers on one file are not supported).
 package sqlite
 
 import (
@@ -21,19 +24,11 @@ import (
 	"os"
 	"sync"
 
-	msqlite "modernc.org/sqlite"
+	_ "modernc.org/sqlite" // the driver
 )
 
-// driverName is this package's own registration of the modernc driver,
-// which carries the SQL functions of the write path (hasChunkFunc) on its
-// connections alone.
-const driverName = "agentops-sqlite"
-
-func init() {
-	d := new(msqlite.Driver)
-	d.MustRegisterDeterministicScalarFunction(hasChunkFunc, 2, hasChunk)
-	sql.Register(driverName, d)
-}
+// driverName is the modernc driver's registration.
+const driverName = "sqlite"
 
 // Options tunes a Store. The zero value is a good default.
 type Options struct {
@@ -66,7 +61,17 @@ func (o *Options) defaults() {
 // Every page a commit dirties is written whole to the log, so smaller pages
 // write fewer bytes per session row touched; larger ones keep chunk blobs
 // out of overflow chains. Measured in docs/PERFORMANCE.md.
-var pageSize = 16384
+var pageSize = 4096
+
+// walAutocheckpoint is the log size, in pages, at which a commit copies the
+// log into the file: large, so that a page dirtied by several commits is
+// copied once. journalSizeLimit truncates the log file back after a
+// checkpoint (a new server's own checkpoints restart the log; only a
+// reader holding an old snapshot can make it grow past this).
+const (
+	walAutocheckpoint = 8000
+	journalSizeLimit  = 2 * walAutocheckpoint * 4096
+)
 
 // Store is a store.Store in one SQLite file.
 type Store struct {
@@ -77,10 +82,28 @@ type Store struct {
 	wmu sync.Mutex // serializes WriteSpans, which reuses w
 	w   writer
 
-	insertChunk   *sql.Stmt
-	deleteChunk   *sql.Stmt
-	upsertSession *sql.Stmt
-	indexTags     []*sql.Stmt // indexTagsSQL
+	stmts struct { // the write path's, prepared on wdb
+		projectN, addProject, insertChunk, readSession    *sql.Stmt
+		insertSession, updateSession, updateStart, addTag *sql.Stmt
+		deleteTag                                         *sql.Stmt
+	}
+}
+
+// writeStmts pairs each statement of the write path with its SQL.
+func (s *Store) writeStmts() []struct {
+	stmt **sql.Stmt
+	sql  string
+} {
+	st := &s.stmts
+	return []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&st.projectN, projectNSQL}, {&st.addProject, addProjectSQL},
+		{&st.insertChunk, insertChunkSQL}, {&st.readSession, readSessionSQL},
+		{&st.insertSession, insertSessionSQL}, {&st.updateSession, updateSessionSQL},
+		{&st.updateStart, updateStartSQL}, {&st.addTag, addTagSQL}, {&st.deleteTag, deleteTagSQL},
+	}
 }
 
 // Open opens or creates the database file at path and brings its schema up
@@ -126,6 +149,8 @@ func dsn(path string, busyMillis, cacheKiB int, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate") // a writer takes the lock at BEGIN: no deadlock upgrading a read
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpoint))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -134,25 +159,11 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.setUp(ctx); err != nil {
 		return err
 	}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&s.insertChunk, insertChunkSQL},
-		{&s.deleteChunk, deleteChunkSQL},
-		{&s.upsertSession, upsertSessionSQL},
-	} {
+	for _, p := range s.writeStmts() {
 		var err error
 		if *p.stmt, err = s.wdb.PrepareContext(ctx, p.sql); err != nil {
 			return fmt.Errorf("prepare %q: %w", p.sql, err)
 		}
-	}
-	for _, q := range indexTagsSQL {
-		st, err := s.wdb.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare %q: %w", q, err)
-		}
-		s.indexTags = append(s.indexTags, st)
 	}
 	return nil
 }
@@ -193,9 +204,9 @@ func (s *Store) Close() error {
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
 	}
-	for _, st := range append([]*sql.Stmt{s.insertChunk, s.deleteChunk, s.upsertSession}, s.indexTags...) {
-		if st != nil {
-			errs = append(errs, st.Close())
+	for _, p := range s.writeStmts() {
+		if *p.stmt != nil {
+			errs = append(errs, (*p.stmt).Close())
 		}
 	}
 	return errors.Join(append(errs, s.wdb.Close())...)

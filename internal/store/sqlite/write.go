@@ -3,98 +3,59 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql/driver"
+	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	msqlite "modernc.org/sqlite"
 
 	"github.com/agentops-go/agentops/internal/model"
 )
 
+// The statements of the write path. A session is read, merged in Go
+// (model.Session.Merge, the reference semantics) and written back: the read
+// brings its leaf into the cache, and the write is then the one random page
+// the new row costs.
 const (
-	insertChunkSQL = `INSERT INTO span_chunks (data) VALUES (?)`
-	// deleteChunkSQL takes back a chunk that the session upsert found to be
-	// a retry: rare, and cheaper than looking the session up before every
-	// insert.
-	deleteChunkSQL = `DELETE FROM span_chunks WHERE id = ?`
-)
-
-// upsertSessionSQL inserts a new session as model.Session{}.Merge(delta), or
-// merges the delta (the excluded row) into the stored one with exactly the
-// rules of model.Session.Merge, and appends the chunk's reference to the
-// session's list (excluded.chunks is that one reference). All SET
-// expressions read the old row. A chunk whose hash the list already holds
-// is a retry: the WHERE leaves the row alone and the upsert changes nothing.
-const upsertSessionSQL = `INSERT INTO sessions (
-	project_id, trace_id, name, name_rank, start, end_time, last_seen,
-	root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
+	projectNSQL      = `SELECT n FROM project_ids WHERE id = ?`
+	addProjectSQL    = `INSERT INTO project_ids (id) VALUES (?) ON CONFLICT DO NOTHING`
+	insertChunkSQL   = `INSERT INTO span_chunks (data) VALUES (?)`
+	readSessionSQL   = `SELECT ` + sessionColumns + `, s.chunks FROM sessions s WHERE s.project = ? AND s.trace_id = ?`
+	insertSessionSQL = `INSERT INTO sessions (
+	name, name_rank, end_time, last_seen, root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
 	spans, llm_calls, tool_calls, actions, agents, errors,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-	cost, unpriced, chunks)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (project_id, trace_id) DO UPDATE SET
-	chunks = CAST(sessions.chunks || excluded.chunks AS BLOB), -- || makes text of blobs, byte for byte
-	start = ` + mergedStart + `,
-	end_time = max(end_time, excluded.end_time),
-	last_seen = max(last_seen, excluded.last_seen),
-	name = CASE WHEN ` + takeName + ` THEN excluded.name ELSE name END,
-	name_rank = CASE WHEN ` + takeName + ` THEN excluded.name_rank ELSE name_rank END,
-	root_ended = root_ended OR excluded.root_ended,
-	end_state = CASE WHEN ` + takeEndState + ` THEN excluded.end_state ELSE end_state END,
-	end_state_explicit = CASE WHEN ` + takeEndState + ` THEN excluded.end_state_explicit ELSE end_state_explicit END,
-	end_state_reason = CASE WHEN ` + takeEndState + ` THEN excluded.end_state_reason ELSE end_state_reason END,
-	tags = coalesce(excluded.tags, tags),
-	tags_start = CASE WHEN excluded.tags IS NOT NULL THEN NULL ELSE tags_start END,
-	host = coalesce(excluded.host, host),
-	spans = spans + excluded.spans,
-	llm_calls = llm_calls + excluded.llm_calls,
-	tool_calls = tool_calls + excluded.tool_calls,
-	actions = actions + excluded.actions,
-	agents = agents + excluded.agents,
-	errors = errors + excluded.errors,
-	input_tokens = input_tokens + excluded.input_tokens,
-	output_tokens = output_tokens + excluded.output_tokens,
-	cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-	cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-	reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-	total_tokens = total_tokens + excluded.total_tokens,
-	cost = cost + excluded.cost,
-	unpriced = unpriced + excluded.unpriced
-WHERE NOT ` + hasChunkFunc + `(sessions.chunks, excluded.chunks)`
-
-const (
-	mergedStart = `(CASE WHEN excluded.start != 0 AND (start = 0 OR excluded.start < start) THEN excluded.start ELSE start END)`
-	// Merge compares the delta's start with the start merged so far (the old row's).
-	takeName     = `excluded.name != '' AND (excluded.name_rank > name_rank OR (excluded.name_rank = name_rank AND excluded.name_rank > 0 AND excluded.start != 0 AND excluded.start < start) OR name = '')`
-	takeEndState = `excluded.end_state != '' AND (excluded.end_state_explicit OR NOT end_state_explicit)`
+	cost, unpriced, chunks, project, trace_id, start)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateSessionSet = `UPDATE sessions SET
+	name = ?, name_rank = ?, end_time = ?, last_seen = ?, root_ended = ?,
+	end_state = ?, end_state_explicit = ?, end_state_reason = ?, tags = ?, host = ?,
+	spans = ?, llm_calls = ?, tool_calls = ?, actions = ?, agents = ?, errors = ?,
+	input_tokens = ?, output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?, total_tokens = ?,
+	cost = ?, unpriced = ?, chunks = ?`
+	// updateSessionSQL leaves start, and so the index sessions_start, alone:
+	// the common case. updateStartSQL moves the session in the index too.
+	updateSessionSQL = updateSessionSet + ` WHERE project = ? AND trace_id = ?`
+	updateStartSQL   = updateSessionSet + `, start = ?28 WHERE project = ?26 AND trace_id = ?27`
+	addTagSQL        = `INSERT OR IGNORE INTO session_tags (project, tag, start, trace_id) VALUES (?, ?, ?, ?)`
+	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND start = ? AND trace_id = ?`
 )
-
-// indexTagsSQL brings the tags index (session_tags) of the sessions whose
-// tags changed or whose start moved up to date: set-based, three statements
-// per WriteSpans whatever the number of sessions, each walking the partial
-// index sessions_tags_pending.
-var indexTagsSQL = []string{
-	`DELETE FROM session_tags WHERE (project_id, trace_id) IN (
-	SELECT project_id, trace_id FROM sessions WHERE tags IS NOT NULL AND tags_start IS NOT start)`,
-	`INSERT OR IGNORE INTO session_tags (project_id, trace_id, tag, start)
-	SELECT s.project_id, s.trace_id, j.value, s.start FROM sessions s, json_each(s.tags) j
-	WHERE s.tags IS NOT NULL AND s.tags_start IS NOT s.start`,
-	`UPDATE sessions SET tags_start = start WHERE tags IS NOT NULL AND tags_start IS NOT start`,
-}
 
 // writer is WriteSpans' scratch space, reused across calls.
 type writer struct {
-	enc    encoder
-	ref    chunkref
-	index  map[chunkKey]int // chunk key → position in chunks
-	chunks []chunk
-	order  []int32      // span indices, grouped by chunk
-	sorted []model.Span // one chunk's spans in stored order
+	enc      encoder
+	index    map[chunkKey]int // chunk key → position in chunks
+	chunks   []chunk
+	order    []int32      // span indices, grouped by chunk
+	sorted   []model.Span // one chunk's spans in stored order
+	args     []any
+	projects map[string]int64 // project id → project_ids.n, as committed
+	added    map[string]int64 // project ids given a number by the open transaction
 }
 
 type chunkKey struct {
@@ -107,8 +68,16 @@ type chunk struct {
 	spans []int32 // indices into the call's spans
 }
 
-// WriteSpans implements store.SpanWriter: one transaction, one chunk row and
-// at most one session upsert per (project, trace) of the call.
+// writeTx is the prepared statements of one WriteSpans transaction.
+type writeTx struct {
+	tx                                                *sql.Tx
+	projectN, addProject, insertChunk, readSession    *sql.Stmt
+	insertSession, updateSession, updateStart, addTag *sql.Stmt
+	deleteTag                                         *sql.Stmt
+}
+
+// WriteSpans implements store.SpanWriter: one transaction; per (project,
+// trace) of the call, one chunk row and one session row read then written.
 func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Time) error {
 	if len(spans) == 0 {
 		return nil
@@ -127,51 +96,139 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 	// Statements run without ctx: a cancellable context costs the driver a
 	// goroutine per statement. ctx is checked between chunks instead.
 	bg := context.WithoutCancel(ctx)
-	insChunk := tx.StmtContext(bg, s.insertChunk)
-	upsert := tx.StmtContext(bg, s.upsertSession)
-	delChunk := tx.StmtContext(bg, s.deleteChunk)
+	wt := writeTx{tx: tx}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		src *sql.Stmt
+	}{
+		{&wt.projectN, s.stmts.projectN}, {&wt.addProject, s.stmts.addProject},
+		{&wt.insertChunk, s.stmts.insertChunk}, {&wt.readSession, s.stmts.readSession},
+		{&wt.insertSession, s.stmts.insertSession}, {&wt.updateSession, s.stmts.updateSession},
+		{&wt.updateStart, s.stmts.updateStart}, {&wt.addTag, s.stmts.addTag}, {&wt.deleteTag, s.stmts.deleteTag},
+	} {
+		*p.dst = tx.StmtContext(bg, p.src)
+	}
 	nowNanos := now.UnixNano()
 	for i := range w.chunks {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("sqlite: write spans: %w", err)
 		}
-		c := &w.chunks[i]
-		chunkSpans := w.chunkSpans(spans, c)
-		body := w.enc.encode(chunkSpans)
-		hash := xxhash.Sum64(body)
-		res, err := insChunk.ExecContext(bg, w.enc.pack(body))
-		if err != nil {
-			return fmt.Errorf("sqlite: write spans: insert chunk: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("sqlite: write spans: insert chunk: %w", err)
-		}
-		d := model.Summarize(chunkSpans, nowNanos)
-		var sess model.Session
-		sess.Merge(&d)
-		w.ref = makeChunkref(hash, id)
-		res, err = upsert.ExecContext(bg, append(sessionArgs(&sess), w.ref[:])...)
-		if err != nil {
-			return fmt.Errorf("sqlite: write spans: upsert session: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: write spans: upsert session: %w", err)
-		} else if n == 0 { // a retry of a chunk already stored
-			if _, err := delChunk.ExecContext(bg, id); err != nil {
-				return fmt.Errorf("sqlite: write spans: delete retried chunk: %w", err)
-			}
-		}
-	}
-	for _, st := range s.indexTags {
-		if _, err := tx.StmtContext(bg, st).ExecContext(bg); err != nil {
-			return fmt.Errorf("sqlite: write spans: index tags: %w", err)
+		if err := w.writeChunk(bg, &wt, spans, &w.chunks[i], nowNanos); err != nil {
+			return fmt.Errorf("sqlite: write spans: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: write spans: commit: %w", err)
 	}
+	maps.Copy(w.projects, w.added)
 	return nil
+}
+
+// writeChunk stores one chunk and merges it into its session.
+func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span, c *chunk, now int64) error {
+	project, err := w.projectN(ctx, wt, c.key.project)
+	if err != nil {
+		return err
+	}
+	chunkSpans := w.chunkSpans(spans, c)
+	body := w.enc.encode(chunkSpans)
+	hash := xxhash.Sum64(body)
+
+	var (
+		old  model.Session
+		list []byte
+	)
+	exists := true
+	err = scanSession(wt.readSession.QueryRowContext(ctx, project, c.key.trace[:]), c.key.project, &old, &list)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		exists = false
+	case err != nil:
+		return fmt.Errorf("read session: %w", err)
+	case len(list)%len(chunkref{}) != 0:
+		return fmt.Errorf("session %s: %w: chunk list of %d bytes", c.key.trace, errCorrupt, len(list))
+	}
+	for i := 0; i+len(chunkref{}) <= len(list); i += len(chunkref{}) {
+		if binary.BigEndian.Uint64(list[i:]) == hash {
+			return nil // a retry of a chunk already stored
+		}
+	}
+
+	res, err := wt.insertChunk.ExecContext(ctx, w.enc.pack(body))
+	if err != nil {
+		return fmt.Errorf("insert chunk: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert chunk: %w", err)
+	}
+	ref := makeChunkref(hash, id)
+	list = append(list, ref[:]...)
+
+	d := model.Summarize(chunkSpans, now)
+	sess := old
+	if !exists {
+		sess = model.Session{}
+	}
+	sess.Merge(&d)
+	w.args = sessionArgs(w.args[:0], &sess)
+	w.args = append(w.args, list, project, c.key.trace[:])
+	switch {
+	case !exists:
+		_, err = wt.insertSession.ExecContext(ctx, append(w.args, sess.Start)...)
+	case sess.Start != old.Start:
+		_, err = wt.updateStart.ExecContext(ctx, append(w.args, sess.Start)...)
+	default:
+		_, err = wt.updateSession.ExecContext(ctx, w.args...)
+	}
+	if err != nil {
+		return fmt.Errorf("write session: %w", err)
+	}
+	return w.indexTags(ctx, wt, project, c.key.trace, &old, &sess, exists)
+}
+
+// indexTags brings session_tags from the old (tags, start) of a session to
+// its new ones: nothing to do in the common case, where neither changed.
+func (w *writer) indexTags(ctx context.Context, wt *writeTx, project int64, trace model.TraceID, old, sess *model.Session, exists bool) error {
+	if exists && old.Start == sess.Start && slices.Equal(old.Tags, sess.Tags) {
+		return nil
+	}
+	if exists {
+		for _, tag := range old.Tags {
+			if _, err := wt.deleteTag.ExecContext(ctx, project, tag, old.Start, trace[:]); err != nil {
+				return fmt.Errorf("unindex tag: %w", err)
+			}
+		}
+	}
+	for _, tag := range sess.Tags {
+		if _, err := wt.addTag.ExecContext(ctx, project, tag, sess.Start, trace[:]); err != nil {
+			return fmt.Errorf("index tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// projectN returns the number of a project id, numbering it at its first
+// span. Numbers enter the cache only once their transaction commits.
+func (w *writer) projectN(ctx context.Context, wt *writeTx, id string) (int64, error) {
+	if n, ok := w.projects[id]; ok {
+		return n, nil
+	}
+	if n, ok := w.added[id]; ok {
+		return n, nil
+	}
+	if w.projects == nil {
+		w.projects, w.added = make(map[string]int64), make(map[string]int64)
+	}
+	if _, err := wt.addProject.ExecContext(ctx, id); err != nil {
+		return 0, fmt.Errorf("number project: %w", err)
+	}
+	var n int64
+	if err := wt.projectN.QueryRowContext(ctx, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("number project: %w", err)
+	}
+	w.added[id] = n
+	return n, nil
 }
 
 // group splits spans into chunks by (project, trace), in order of first
@@ -218,6 +275,8 @@ func (w *writer) chunkSpans(spans []model.Span, c *chunk) []model.Span {
 }
 
 func (w *writer) reset() {
+	clear(w.added)
+	clear(w.args[:cap(w.args)])
 	clear(w.index)
 	for i := range w.chunks {
 		w.chunks[i] = chunk{spans: w.chunks[i].spans[:0]}
@@ -228,9 +287,10 @@ func (w *writer) reset() {
 	w.sorted = w.sorted[:0]
 }
 
-// sessionArgs are the upsert's arguments for s, in column order.
-func sessionArgs(s *model.Session) []any {
-	var tags any // NULL: the delta leaves the tags alone
+// sessionArgs appends the columns of s that insertSessionSQL and
+// updateSessionSet list first, in their order.
+func sessionArgs(args []any, s *model.Session) []any {
+	var tags any // NULL: never set
 	if s.Tags != nil {
 		b, _ := json.Marshal(s.Tags) // []string always marshals
 		tags = string(b)
@@ -239,13 +299,12 @@ func sessionArgs(s *model.Session) []any {
 	if s.Host != nil {
 		host = []byte(s.Host)
 	}
-	return []any{
-		s.ProjectID, s.ID[:], s.Name, int64(s.NameRank), s.Start, s.End, s.LastSeen,
-		boolInt(s.RootEnded), s.EndState, boolInt(s.EndStateExplicit), s.EndStateReason, tags, host,
+	return append(args,
+		s.Name, int64(s.NameRank), s.End, s.LastSeen, boolInt(s.RootEnded),
+		s.EndState, boolInt(s.EndStateExplicit), s.EndStateReason, tags, host,
 		s.Counts.Spans, s.Counts.LLMCalls, s.Counts.ToolCalls, s.Counts.Actions, s.Counts.Agents, s.Counts.Errors,
 		s.Usage.Input, s.Usage.Output, s.Usage.CacheRead, s.Usage.CacheWrite, s.Usage.Reasoning, s.Usage.Total,
-		s.Cost, s.Unpriced,
-	}
+		s.Cost, s.Unpriced)
 }
 
 func boolInt(b bool) int64 {
@@ -279,31 +338,4 @@ func parseChunkrefs(list []byte) ([]chunkref, error) {
 		copy(refs[i][:], list[i*len(chunkref{}):])
 	}
 	return refs, nil
-}
-
-// hasChunkFunc(list, ref) is the SQL function that tells whether the chunk
-// list holds a chunk with the hash of ref.
-const hasChunkFunc = "agentops_has_chunk"
-
-func hasChunk(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-	list, ref := asBytes(args[0]), asBytes(args[1])
-	if len(ref) < 8 {
-		return nil, fmt.Errorf("%s: reference of %d bytes", hasChunkFunc, len(ref))
-	}
-	for i := 0; i+len(chunkref{}) <= len(list); i += len(chunkref{}) {
-		if string(list[i:i+8]) == string(ref[:8]) {
-			return int64(1), nil
-		}
-	}
-	return int64(0), nil
-}
-
-func asBytes(v driver.Value) []byte {
-	switch v := v.(type) {
-	case []byte:
-		return v
-	case string:
-		return []byte(v)
-	}
-	return nil
 }
