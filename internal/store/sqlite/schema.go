@@ -56,14 +56,17 @@ CREATE TABLE span_chunks (
 );
 
 -- The aggregate of each trace (model.Session), merged in Go (write.go) at
--- every stored chunk: its primary key is the only B-tree keyed by the random
--- trace id, so a new session dirties one random leaf; every other write
--- appends where start (about now) sorts. project is project_ids.n. tags is
--- a JSON array (NULL: never set), host a JSON object (NULL: none). chunks
--- lists the trace's span_chunks rows in the order stored, 16 bytes each
--- (chunkref in write.go): the xxhash64 of the chunk's body, which
--- de-duplicates retried chunks and checks a chunk read back, then its id.
+-- every stored chunk. A new row appends at the rowid's edge; the unique
+-- index sessions_trace, of small entries, is the only B-tree keyed by the
+-- random trace id, so a new session dirties one random leaf (holding ~100
+-- entries: fewer splits than leaves of whole rows). project is
+-- project_ids.n. tags is a JSON array (NULL: never set), host a JSON object
+-- (NULL: none). chunks lists the trace's span_chunks rows in the order
+-- stored, 16 bytes each (chunkref in write.go): the xxhash64 of the chunk's
+-- body, which de-duplicates retried chunks and checks a chunk read back,
+-- then its id.
 CREATE TABLE sessions (
+	id                 INTEGER PRIMARY KEY,
 	project            INTEGER NOT NULL,
 	trace_id           BLOB NOT NULL,
 	name               TEXT NOT NULL,
@@ -91,9 +94,9 @@ CREATE TABLE sessions (
 	total_tokens       INTEGER NOT NULL,
 	cost               REAL NOT NULL,
 	unpriced           INTEGER NOT NULL,
-	chunks             BLOB NOT NULL,
-	PRIMARY KEY (project, trace_id)
-) WITHOUT ROWID;
+	chunks             BLOB NOT NULL
+);
+CREATE UNIQUE INDEX sessions_trace ON sessions (project, trace_id);
 CREATE INDEX sessions_start ON sessions (project, start, trace_id);
 
 -- The sessions carrying each tag, keyed in the listing's order so that a

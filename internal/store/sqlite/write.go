@@ -25,7 +25,7 @@ const (
 	projectNSQL      = `SELECT n FROM project_ids WHERE id = ?`
 	addProjectSQL    = `INSERT INTO project_ids (id) VALUES (?) ON CONFLICT DO NOTHING`
 	insertChunkSQL   = `INSERT INTO span_chunks (data) VALUES (?)`
-	readSessionSQL   = `SELECT ` + sessionColumns + `, s.chunks FROM sessions s WHERE s.project = ? AND s.trace_id = ?`
+	readSessionSQL   = `SELECT ` + sessionColumns + `, s.chunks, s.id FROM sessions s WHERE s.project = ? AND s.trace_id = ?`
 	insertSessionSQL = `INSERT INTO sessions (
 	name, name_rank, end_time, last_seen, root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
 	spans, llm_calls, tool_calls, actions, agents, errors,
@@ -40,8 +40,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 	cost = ?, unpriced = ?, chunks = ?`
 	// updateSessionSQL leaves start, and so the index sessions_start, alone:
 	// the common case. updateStartSQL moves the session in the index too.
-	updateSessionSQL = updateSessionSet + ` WHERE project = ? AND trace_id = ?`
-	updateStartSQL   = updateSessionSet + `, start = ?28 WHERE project = ?26 AND trace_id = ?27`
+	updateSessionSQL = updateSessionSet + ` WHERE id = ?26`
+	updateStartSQL   = updateSessionSet + `, start = ?27 WHERE id = ?26`
 	addTagSQL        = `INSERT OR IGNORE INTO session_tags (project, tag, start, trace_id) VALUES (?, ?, ?, ?)`
 	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND start = ? AND trace_id = ?`
 )
@@ -135,11 +135,12 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 	hash := xxhash.Sum64(body)
 
 	var (
-		old  model.Session
-		list []byte
+		old   model.Session
+		list  []byte
+		rowID int64
 	)
 	exists := true
-	err = scanSession(wt.readSession.QueryRowContext(ctx, project, c.key.trace[:]), c.key.project, &old, &list)
+	err = scanSession(wt.readSession.QueryRowContext(ctx, project, c.key.trace[:]), c.key.project, &old, &list, &rowID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		exists = false
@@ -172,14 +173,14 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 	}
 	sess.Merge(&d)
 	w.args = sessionArgs(w.args[:0], &sess)
-	w.args = append(w.args, list, project, c.key.trace[:])
+	w.args = append(w.args, list)
 	switch {
 	case !exists:
-		_, err = wt.insertSession.ExecContext(ctx, append(w.args, sess.Start)...)
+		_, err = wt.insertSession.ExecContext(ctx, append(w.args, project, c.key.trace[:], sess.Start)...)
 	case sess.Start != old.Start:
-		_, err = wt.updateStart.ExecContext(ctx, append(w.args, sess.Start)...)
+		_, err = wt.updateStart.ExecContext(ctx, append(w.args, rowID, sess.Start)...)
 	default:
-		_, err = wt.updateSession.ExecContext(ctx, w.args...)
+		_, err = wt.updateSession.ExecContext(ctx, append(w.args, rowID)...)
 	}
 	if err != nil {
 		return fmt.Errorf("write session: %w", err)
