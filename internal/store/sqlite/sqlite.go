@@ -69,7 +69,7 @@ var pageSize = 4096
 // checkpoint (a new server's own checkpoints restart the log; only a
 // reader holding an old snapshot can make it grow past this).
 const (
-	walAutocheckpoint = 8000
+	walAutocheckpoint = 16000
 	journalSizeLimit  = 2 * walAutocheckpoint * 4096
 )
 
