@@ -30,7 +30,7 @@ const (
 // EndStateRunning is the end_state filter of sessions still running.
 const EndStateRunning = "running"
 
-// List returns one page of a project's sessions, newest start first, as
+// List returns one page of a project's sessions, the latest to arrive first, as
 // shown at time now (see Stats for timeout). q.EndState is parsed as by
 // ParseEndState; q.Limit 0 means DefaultLimit; q.Cursor is a NextCursor of
 // an earlier page; q.StaleBefore is set from now and timeout. A query the

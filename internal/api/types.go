@@ -213,7 +213,7 @@ type SpanError struct {
 
 // SessionList is the answer of GET /v2/sessions.
 type SessionList struct {
-	Sessions   []SessionSummary `json:"sessions"`    // newest start first
+	Sessions   []SessionSummary `json:"sessions"`    // most recently arrived first
 	NextCursor *string          `json:"next_cursor"` // null on the last page
 }
 

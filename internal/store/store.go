@@ -54,7 +54,12 @@ type SessionReader interface {
 	Session(ctx context.Context, projectID string, id model.TraceID) (model.Session, error)
 	// Spans returns every span of a session, ordered by start time then span id.
 	Spans(ctx context.Context, projectID string, id model.TraceID) ([]model.Span, error)
-	// Sessions lists a project's sessions, newest start first.
+	// Sessions lists a project's sessions, newest first by the time the
+	// server first saw them (the order of their first stored spans; in
+	// practice close to start order, since a session's first spans arrive
+	// right after it starts). A later span that moves a session's start, or
+	// changes its tags, does not move it in the list. Since and Until filter
+	// on start along that order.
 	Sessions(ctx context.Context, projectID string, q SessionQuery) (SessionPage, error)
 }
 

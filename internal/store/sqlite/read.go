@@ -173,8 +173,11 @@ const (
 )
 
 // Sessions implements store.SessionReader. Pages are keyset-paginated on
-// (start, trace id) descending, through the index sessions_start, or through
-// session_tags for a tag filter (both walked backwards).
+// the sessions rowid (the order of first arrival) descending, through the
+// index sessions_project, or through session_tags for a tag filter (both
+// walked backwards). since and until filter start along that scan: no index
+// holds start, so a narrow window far in the past reads every session of the
+// project (or of the tag) that arrived after it, page after page.
 func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQuery) (store.SessionPage, error) {
 	var page store.SessionPage
 	limit := q.Limit
@@ -188,31 +191,31 @@ func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQ
 		sb   strings.Builder
 		args []any
 	)
-	keyTable := "s" // the table whose (start, trace_id) orders the page
+	key := "s.id" // the column whose order is the page's
 	if q.Tag != "" {
-		keyTable = "t"
-		sb.WriteString(`SELECT ` + sessionColumns + ` FROM session_tags t
-JOIN sessions s ON s.project = t.project AND s.trace_id = t.trace_id
+		key = "t.session"
+		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM session_tags t
+JOIN sessions s ON s.id = t.session
 WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		args = append(args, projectID, q.Tag)
 	} else {
-		sb.WriteString(`SELECT ` + sessionColumns + ` FROM sessions s WHERE s.project = ` + projectN)
+		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM sessions s WHERE s.project = ` + projectN)
 		args = append(args, projectID)
 	}
 	if q.Cursor != "" {
-		start, trace, err := decodeCursor(q.Cursor)
+		id, err := decodeCursor(q.Cursor)
 		if err != nil {
 			return page, err
 		}
-		fmt.Fprintf(&sb, ` AND %[1]s.start <= ? AND (%[1]s.start < ? OR %[1]s.trace_id < ?)`, keyTable)
-		args = append(args, start, start, trace[:])
+		fmt.Fprintf(&sb, ` AND %s < ?`, key)
+		args = append(args, id)
 	}
 	if q.Since != 0 {
-		fmt.Fprintf(&sb, ` AND %s.start >= ?`, keyTable)
+		sb.WriteString(` AND s.start >= ?`)
 		args = append(args, q.Since)
 	}
 	if q.Until != 0 {
-		fmt.Fprintf(&sb, ` AND %s.start < ?`, keyTable)
+		sb.WriteString(` AND s.start < ?`)
 		args = append(args, q.Until)
 	}
 	switch q.EndState {
@@ -236,7 +239,7 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		}
 		sb.WriteString(`)`)
 	}
-	fmt.Fprintf(&sb, ` ORDER BY %[1]s.start DESC, %[1]s.trace_id DESC LIMIT ?`, keyTable)
+	fmt.Fprintf(&sb, ` ORDER BY %s DESC LIMIT ?`, key)
 	args = append(args, limit+1)
 
 	rows, err := s.rdb.QueryContext(ctx, sb.String(), args...)
@@ -244,10 +247,15 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		return page, fmt.Errorf("sqlite: sessions: %w", err)
 	}
 	defer rows.Close()
+	var lastID int64
 	for rows.Next() {
 		var sess model.Session
-		if err := scanSession(rows, projectID, &sess); err != nil {
+		var id int64
+		if err := scanSession(rows, projectID, &sess, &id); err != nil {
 			return page, fmt.Errorf("sqlite: sessions: %w", err)
+		}
+		if len(page.Sessions) < limit {
+			lastID = id
 		}
 		page.Sessions = append(page.Sessions, sess)
 	}
@@ -256,8 +264,7 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 	}
 	if len(page.Sessions) > limit {
 		page.Sessions = page.Sessions[:limit]
-		last := &page.Sessions[limit-1]
-		page.Next = encodeCursor(last.Start, last.ID)
+		page.Next = encodeCursor(lastID)
 	}
 	return page, nil
 }
@@ -265,22 +272,19 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 // ErrBadCursor is returned by Sessions for a cursor it did not issue.
 var ErrBadCursor = errors.New("invalid cursor")
 
-// A cursor is the (start, trace id) of the last session of a page.
-func encodeCursor(start int64, id model.TraceID) string {
-	var b [8 + 16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(start))
-	copy(b[8:], id[:])
+// A cursor is the sessions rowid of the last session of a page.
+func encodeCursor(id int64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(id))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func decodeCursor(c string) (int64, model.TraceID, error) {
-	var id model.TraceID
+func decodeCursor(c string) (int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) != 8+len(id) {
-		return 0, id, fmt.Errorf("sqlite: sessions: %w %q", ErrBadCursor, c)
+	if err != nil || len(b) != 8 {
+		return 0, fmt.Errorf("sqlite: sessions: %w %q", ErrBadCursor, c)
 	}
-	copy(id[:], b[8:])
-	return int64(binary.BigEndian.Uint64(b[:8])), id, nil
+	return int64(binary.BigEndian.Uint64(b)), nil
 }
 
 func escapeLike(s string) string {

@@ -97,18 +97,24 @@ CREATE TABLE sessions (
 	chunks             BLOB NOT NULL
 );
 CREATE UNIQUE INDEX sessions_trace ON sessions (project, trace_id);
-CREATE INDEX sessions_start ON sessions (project, start, trace_id);
+-- The listing's order: a project's sessions by rowid, that is by first
+-- arrival, newest first. Entries (project, id) of a new session append at
+-- the edge of its project's range, as the rows do. There is deliberately no
+-- index on start: starts of new sessions land at random points of the recent
+-- window, so such an index dirties a random leaf per new session; since and
+-- until filter the rowid-ordered scan instead.
+CREATE INDEX sessions_project ON sessions (project);
 
--- The sessions carrying each tag, keyed in the listing's order so that a
--- tag filter pages through it, and so that a new session's entries go where
--- start (about now) sorts, not to random leaves. WriteSpans keeps it in
--- step with each session's (tags, start), from the row it merged.
+-- The sessions carrying each tag, keyed in the listing's order (session is
+-- sessions.id) so that a tag filter pages through it and a new session's
+-- entries append at the edge of each tag's range. WriteSpans keeps it in
+-- step with each session's tags, from the row it merged; a change of start
+-- does not touch it.
 CREATE TABLE session_tags (
-	project  INTEGER NOT NULL,
-	tag      TEXT NOT NULL,
-	start    INTEGER NOT NULL,
-	trace_id BLOB NOT NULL,
-	PRIMARY KEY (project, tag, start, trace_id)
+	project INTEGER NOT NULL,
+	tag     TEXT NOT NULL,
+	session INTEGER NOT NULL,
+	PRIMARY KEY (project, tag, session)
 ) WITHOUT ROWID;
 `,
 }

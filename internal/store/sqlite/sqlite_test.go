@@ -155,8 +155,9 @@ func TestSchemaVersion(t *testing.T) {
 func TestIndexesUsed(t *testing.T) {
 	s := openTemp(t, "")
 	for _, q := range []string{
-		`SELECT s.trace_id FROM sessions s WHERE s.project = ` + projectN + ` AND s.start <= 1 AND (s.start < 1 OR s.trace_id < x'00') ORDER BY s.start DESC, s.trace_id DESC LIMIT 51`,
-		`SELECT s.trace_id FROM session_tags t JOIN sessions s ON s.project = t.project AND s.trace_id = t.trace_id WHERE t.project = ` + projectN + ` AND t.tag = 'x' ORDER BY t.start DESC, t.trace_id DESC LIMIT 51`,
+		`SELECT s.trace_id FROM sessions s WHERE s.project = ` + projectN + ` AND s.id < 7 AND s.start >= 1 AND s.start < 2 ORDER BY s.id DESC LIMIT 51`,
+		`SELECT s.trace_id FROM sessions s WHERE s.project = ` + projectN + ` ORDER BY s.id DESC LIMIT 51`,
+		`SELECT s.trace_id FROM session_tags t JOIN sessions s ON s.id = t.session WHERE t.project = ` + projectN + ` AND t.tag = 'x' AND t.session < 7 AND s.start >= 1 ORDER BY t.session DESC LIMIT 51`,
 		`SELECT chunks FROM sessions WHERE project = ` + projectN + ` AND trace_id = x'00'`,
 		readSessionSQL,
 	} {

@@ -38,12 +38,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 	spans = ?, llm_calls = ?, tool_calls = ?, actions = ?, agents = ?, errors = ?,
 	input_tokens = ?, output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?, total_tokens = ?,
 	cost = ?, unpriced = ?, chunks = ?`
-	// updateSessionSQL leaves start, and so the index sessions_start, alone:
-	// the common case. updateStartSQL moves the session in the index too.
+	// updateSessionSQL leaves start alone: the common case. updateStartSQL
+	// sets it too (no index holds start: the listing's order is the rowid).
 	updateSessionSQL = updateSessionSet + ` WHERE id = ?26`
 	updateStartSQL   = updateSessionSet + `, start = ?27 WHERE id = ?26`
-	addTagSQL        = `INSERT OR IGNORE INTO session_tags (project, tag, start, trace_id) VALUES (?, ?, ?, ?)`
-	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND start = ? AND trace_id = ?`
+	addTagSQL        = `INSERT OR IGNORE INTO session_tags (project, tag, session) VALUES (?, ?, ?)`
+	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND session = ?`
 )
 
 // writer is WriteSpans' scratch space, reused across calls.
@@ -176,7 +176,11 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 	w.args = append(w.args, list)
 	switch {
 	case !exists:
-		_, err = wt.insertSession.ExecContext(ctx, append(w.args, project, c.key.trace[:], sess.Start)...)
+		var res sql.Result
+		res, err = wt.insertSession.ExecContext(ctx, append(w.args, project, c.key.trace[:], sess.Start)...)
+		if err == nil {
+			rowID, err = res.LastInsertId()
+		}
 	case sess.Start != old.Start:
 		_, err = wt.updateStart.ExecContext(ctx, append(w.args, rowID, sess.Start)...)
 	default:
@@ -185,24 +189,33 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 	if err != nil {
 		return fmt.Errorf("write session: %w", err)
 	}
-	return w.indexTags(ctx, wt, project, c.key.trace, &old, &sess, exists)
+	return w.indexTags(ctx, wt, project, rowID, &old, &sess, exists)
 }
 
-// indexTags brings session_tags from the old (tags, start) of a session to
-// its new ones: nothing to do in the common case, where neither changed.
-func (w *writer) indexTags(ctx context.Context, wt *writeTx, project int64, trace model.TraceID, old, sess *model.Session, exists bool) error {
-	if exists && old.Start == sess.Start && slices.Equal(old.Tags, sess.Tags) {
+// indexTags brings session_tags from the old tags of the session of rowid
+// id to its new ones: nothing to do in the common case, where they did not
+// change. A change of start leaves the entries where they are.
+func (w *writer) indexTags(ctx context.Context, wt *writeTx, project, id int64, old, sess *model.Session, exists bool) error {
+	var oldTags []string
+	if exists {
+		oldTags = old.Tags
+	}
+	if exists && slices.Equal(oldTags, sess.Tags) {
 		return nil
 	}
-	if exists {
-		for _, tag := range old.Tags {
-			if _, err := wt.deleteTag.ExecContext(ctx, project, tag, old.Start, trace[:]); err != nil {
-				return fmt.Errorf("unindex tag: %w", err)
-			}
+	for _, tag := range oldTags {
+		if slices.Contains(sess.Tags, tag) {
+			continue
+		}
+		if _, err := wt.deleteTag.ExecContext(ctx, project, tag, id); err != nil {
+			return fmt.Errorf("unindex tag: %w", err)
 		}
 	}
 	for _, tag := range sess.Tags {
-		if _, err := wt.addTag.ExecContext(ctx, project, tag, sess.Start, trace[:]); err != nil {
+		if slices.Contains(oldTags, tag) {
+			continue
+		}
+		if _, err := wt.addTag.ExecContext(ctx, project, tag, id); err != nil {
 			return fmt.Errorf("index tag: %w", err)
 		}
 	}

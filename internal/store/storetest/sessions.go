@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -18,8 +16,11 @@ import (
 
 // listFixture is a project's sessions with every combination the filters
 // distinguish, plus a session of another project that no query may return.
+// They are written one after another, with starts in another order than
+// the writes, so that a list in start order would differ from the
+// listing's order (the order of arrival).
 type listFixture struct {
-	sessions    []model.Session // the reference aggregates
+	sessions    []model.Session // the reference aggregates, in write order
 	staleBefore int64
 }
 
@@ -30,7 +31,7 @@ func newListFixture(t *testing.T, s store.Store) listFixture {
 	names := []string{"alpha", "beta", "100% done", "100x done", "under_score", "underXscore", "back\\slash", "ünïcode"}
 	for i := range 20 {
 		id := traceID(100 + uint64(i))
-		start := base + int64(i/2)*int64(time.Second) // pairs share a start: ties go by id
+		start := base + int64((i*7)%20/2)*int64(time.Second) // shuffled; pairs share a start
 		root := rootSpan("p1", id, start, fmt.Sprintf("%s-%d", names[i%len(names)], i))
 		at := now
 		switch i % 6 {
@@ -65,7 +66,7 @@ func newListFixture(t *testing.T, s store.Store) listFixture {
 }
 
 // want is the reference answer to q: the sessions matching every filter,
-// newest start first, ties by trace id descending.
+// the latest written first.
 func (f listFixture) want(q store.SessionQuery) []model.TraceID {
 	var out []model.Session
 	for _, sess := range f.sessions {
@@ -90,12 +91,7 @@ func (f listFixture) want(q store.SessionQuery) []model.TraceID {
 		}
 		out = append(out, sess)
 	}
-	slices.SortFunc(out, func(a, b model.Session) int {
-		if c := cmp.Compare(b.Start, a.Start); c != 0 {
-			return c
-		}
-		return bytes.Compare(b.ID[:], a.ID[:])
-	})
+	slices.Reverse(out)
 	ids := make([]model.TraceID, len(out))
 	for i := range out {
 		ids[i] = out[i].ID
@@ -147,7 +143,7 @@ func testSessionsPagination(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := f.sessions[19] // the latest start, and the higher id of its pair
+	want := f.sessions[19] // the last written
 	if len(page.Sessions) != 1 || !sameSession(page.Sessions[0], want) {
 		t.Errorf("first session = %+v, want %+v", page.Sessions, want)
 	}
@@ -181,6 +177,36 @@ func testSessionsFilters(t *testing.T, s store.Store) {
 			if got := walk(t, s, q); !slices.Equal(got, want) {
 				t.Errorf("%+v: got\n%v\nwant\n%v", q, got, want)
 			}
+		}
+	}
+}
+
+// testSessionsArrivalOrder: a session stays where it first arrived when a
+// later span moves its start, and since and until see the new start.
+func testSessionsArrivalOrder(t *testing.T, s store.Store) {
+	a, b, c := traceID(1), traceID(2), traceID(3)
+	ra := rootSpan("p1", a, base+2*int64(time.Second), "a")
+	ra.Tags = []string{"x"}
+	rb := rootSpan("p1", b, base+1*int64(time.Second), "b")
+	rb.Tags = []string{"x"}
+	rc := rootSpan("p1", c, base+3*int64(time.Second), "c")
+	rc.Tags = []string{"x"}
+	write(t, s, []model.Span{ra}, now)
+	write(t, s, []model.Span{rb}, now)
+	write(t, s, []model.Span{rc}, now)
+	write(t, s, []model.Span{span("p1", a, 2, 1, base)}, now) // a now starts first
+	for _, q := range []struct {
+		q    store.SessionQuery
+		want []model.TraceID
+	}{
+		{store.SessionQuery{}, []model.TraceID{c, b, a}},
+		{store.SessionQuery{Tag: "x"}, []model.TraceID{c, b, a}},
+		{store.SessionQuery{Limit: 1, Tag: "x"}, []model.TraceID{c, b, a}},
+		{store.SessionQuery{Limit: 1, Since: base + int64(time.Second)}, []model.TraceID{c, b}},
+		{store.SessionQuery{Tag: "x", Until: base + int64(time.Second)}, []model.TraceID{a}},
+	} {
+		if got := walk(t, s, q.q); !slices.Equal(got, q.want) {
+			t.Errorf("%+v: got %v, want %v", q.q, got, q.want)
 		}
 	}
 }

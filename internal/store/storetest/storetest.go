@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProjectIsolation", testProjectIsolation},
 		{"SessionsPagination", testSessionsPagination},
 		{"SessionsFilters", testSessionsFilters},
+		{"SessionsArrivalOrder", testSessionsArrivalOrder},
 		{"SessionsLimit", testSessionsLimit},
 		{"Projects", testProjects},
 		{"Keys", testKeys},
