@@ -39,6 +39,7 @@ var DefaultCommitterConfig = CommitterConfig{MaxBatchSpans: 8192, MaxQueuedSpans
 // throughput does not collapse to one fsync per request.
 type Committer struct {
 	w       store.SpanWriter
+	prep    store.Preparer // w's optional ability, nil without it
 	cfg     CommitterConfig
 	obs     Observer
 	now     func() time.Time
@@ -51,8 +52,9 @@ type Committer struct {
 }
 
 type pending struct {
-	spans []model.Span
-	err   chan error // buffered(1): the writer never blocks on a caller gone away
+	spans    []model.Span
+	prepared store.Prepared // set instead of spans when the writer prepares
+	err      chan error     // buffered(1): the writer never blocks on a caller gone away
 }
 
 // Observer receives the committer's measurements (metrics). Methods must be
@@ -84,6 +86,7 @@ func NewCommitter(w store.SpanWriter, cfg CommitterConfig, obs Observer) *Commit
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	c.prep, _ = w.(store.Preparer)
 	go c.run()
 	return c
 }
@@ -103,6 +106,16 @@ func (c *Committer) Submit(ctx context.Context, spans []model.Span) error {
 		return ErrOverloaded
 	}
 	p := &pending{spans: spans, err: make(chan error, 1)}
+	if c.prep != nil {
+		// The CPU part of storing runs here, on the caller's goroutine, in
+		// parallel with other requests; the writer only does database work.
+		prepared, err := c.prep.Prepare(spans, c.now())
+		if err != nil {
+			c.queued.Add(-n)
+			return err
+		}
+		p.spans, p.prepared = nil, prepared
+	}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -144,12 +157,13 @@ func (c *Committer) Close() {
 func (c *Committer) run() {
 	defer close(c.stopped)
 	var (
-		group []*pending
-		spans []model.Span
+		group    []*pending
+		spans    []model.Span
+		prepared []store.Prepared
 	)
 	for first := range c.queue {
 		group = append(group[:0], first)
-		size := len(first.spans)
+		size := first.len()
 	gather: // take whatever else is already waiting, up to the cap
 		for size < c.cfg.MaxBatchSpans {
 			select {
@@ -158,26 +172,44 @@ func (c *Committer) run() {
 					break gather
 				}
 				group = append(group, p)
-				size += len(p.spans)
+				size += p.len()
 			default:
 				break gather
 			}
 		}
-		spans = spans[:0]
-		for _, p := range group {
-			spans = append(spans, p.spans...)
-		}
 		start := time.Now()
-		err := c.w.WriteSpans(context.Background(), spans, c.now())
-		c.obs.Committed(len(spans), len(group), time.Since(start), err)
+		var err error
+		if c.prep != nil {
+			prepared = prepared[:0]
+			for _, p := range group {
+				prepared = append(prepared, p.prepared)
+			}
+			err = c.prep.WritePrepared(context.Background(), prepared)
+			clear(prepared)
+		} else {
+			spans = spans[:0]
+			for _, p := range group {
+				spans = append(spans, p.spans...)
+			}
+			err = c.w.WriteSpans(context.Background(), spans, c.now())
+			clear(spans) // drop references to attribute data
+		}
+		c.obs.Committed(size, len(group), time.Since(start), err)
 		// The queue shrinks before anyone is answered, so a caller that
 		// reads the metrics after its answer never sees its own spans queued.
 		c.obs.QueueDepth(c.queued.Add(-int64(size)))
 		for _, p := range group {
 			p.err <- err
-			p.spans = nil
+			p.spans, p.prepared = nil, nil
 		}
-		clear(spans) // drop references to attribute data
 		clear(group)
 	}
+}
+
+// len is the number of spans p carries.
+func (p *pending) len() int {
+	if p.prepared != nil {
+		return p.prepared.Len()
+	}
+	return len(p.spans)
 }

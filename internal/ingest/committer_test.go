@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/store"
 )
 
 // gateWriter records each WriteSpans call and blocks it until released, so a
@@ -202,5 +204,60 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached within 5s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// prepWriter is a gateWriter that also prepares: it records the batches
+// WritePrepared receives.
+type prepWriter struct {
+	*gateWriter
+	prepares atomic.Int32
+}
+
+type fakePrepared int
+
+func (f fakePrepared) Len() int { return int(f) }
+
+func (p *prepWriter) Prepare(spans []model.Span, _ time.Time) (store.Prepared, error) {
+	p.prepares.Add(1)
+	return fakePrepared(len(spans)), nil
+}
+
+func (p *prepWriter) WritePrepared(_ context.Context, batches []store.Prepared) error {
+	n := 0
+	for _, b := range batches {
+		n += b.Len()
+	}
+	p.mu.Lock()
+	p.calls = append(p.calls, n)
+	p.mu.Unlock()
+	p.entered <- struct{}{}
+	return <-p.release
+}
+
+func TestCommitterPreparesOnTheCallersGoroutine(t *testing.T) {
+	w := &prepWriter{gateWriter: newGateWriter()}
+	c := NewCommitter(w, CommitterConfig{}, nil)
+	defer c.Close()
+	go func() { _ = c.Submit(context.Background(), spansN(4)) }()
+	<-w.entered
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- c.Submit(context.Background(), spansN(3)) }()
+	}
+	waitFor(t, func() bool { return c.queued.Load() == 10 })
+	if got := w.prepares.Load(); got != 3 {
+		t.Fatalf("Prepare calls before the writer took them = %d, want 3 (one per request, before queuing)", got)
+	}
+	w.release <- nil
+	<-w.entered
+	w.release <- nil
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := w.callSizes(); len(got) != 2 || got[0] != 4 || got[1] != 6 {
+		t.Fatalf("WritePrepared spans per transaction = %v, want [4 6]", got)
 	}
 }

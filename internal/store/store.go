@@ -48,6 +48,27 @@ type SpanWriter interface {
 	WriteSpans(ctx context.Context, spans []model.Span, now time.Time) error
 }
 
+// Prepared is spans made ready for storage by a Preparer; opaque to callers.
+type Prepared interface {
+	// Len is the number of spans prepared.
+	Len() int
+}
+
+// Preparer is an optional ability of a SpanWriter (callers type-assert it).
+// Prepare does the CPU work of storing spans — grouping by trace, encoding,
+// compressing, summarizing — in the caller's goroutine, concurrently with
+// other Prepare calls, so that the single writer is left with the database
+// work. WritePrepared stores any number of prepared batches in one
+// transaction under WriteSpans' contract (durable before it returns, all or
+// nothing), with one difference: chunks are per prepared batch, so a batch
+// retried as a whole is recognized as a retry however it is grouped.
+// Prepare keeps references to the strings and slices inside spans (not to
+// the slice itself): the caller must not modify them afterwards.
+type Preparer interface {
+	Prepare(spans []model.Span, now time.Time) (Prepared, error)
+	WritePrepared(ctx context.Context, batches []Prepared) error
+}
+
 // SessionReader is the read path.
 type SessionReader interface {
 	// Session returns one session's aggregate.

@@ -79,8 +79,10 @@ type Store struct {
 	wdb  *sql.DB // the single writer connection
 	rdb  *sql.DB // a pool of read-only connections
 
-	wmu sync.Mutex // serializes WriteSpans, which reuses w
+	wmu sync.Mutex // serializes WritePrepared, which reuses w
 	w   writer
+
+	preparers sync.Pool // of *preparer, for concurrent Prepare calls
 
 	stmts struct { // the write path's, prepared on wdb
 		projectN, addProject, insertChunk, readSession    *sql.Stmt
@@ -123,6 +125,7 @@ func Open(path string, opts Options) (*Store, error) {
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
 	s := &Store{path: path, wdb: wdb}
+	s.preparers.New = func() any { return new(preparer) }
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

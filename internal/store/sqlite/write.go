@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -15,6 +16,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/store"
 )
 
 // The statements of the write path. A session is read, merged in Go
@@ -46,16 +48,37 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND session = ?`
 )
 
-// writer is WriteSpans' scratch space, reused across calls.
+// writer is the single writer's scratch space, reused across calls.
 type writer struct {
-	enc      encoder
-	index    map[chunkKey]int // chunk key → position in chunks
-	chunks   []chunk
-	order    []int32      // span indices, grouped by chunk
-	sorted   []model.Span // one chunk's spans in stored order
 	args     []any
 	projects map[string]int64 // project id → project_ids.n, as committed
 	added    map[string]int64 // project ids given a number by the open transaction
+}
+
+// preparer is Prepare's scratch space; a pool of them serves concurrent
+// callers.
+type preparer struct {
+	enc    encoder
+	index  map[chunkKey]int // chunk key → position in chunks
+	chunks []chunk
+	order  []int32      // span indices, grouped by chunk
+	sorted []model.Span // one chunk's spans in stored order
+}
+
+// prepared is a store.Prepared: a call's spans as chunks ready to store.
+type prepared struct {
+	chunks []preparedChunk
+	spans  int
+}
+
+func (p *prepared) Len() int { return p.spans }
+
+// preparedChunk is one (project, trace) of a prepared call.
+type preparedChunk struct {
+	key   chunkKey
+	blob  []byte // the packed body, as stored
+	hash  uint64 // xxhash64 of the unpacked body: what identifies a retry
+	delta model.Delta
 }
 
 type chunkKey struct {
@@ -76,17 +99,53 @@ type writeTx struct {
 	deleteTag                                         *sql.Stmt
 }
 
-// WriteSpans implements store.SpanWriter: one transaction; per (project,
-// trace) of the call, one chunk row and one session row read then written.
+// WriteSpans implements store.SpanWriter: Prepare, then WritePrepared.
 func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Time) error {
 	if len(spans) == 0 {
 		return nil
 	}
+	p, err := s.Prepare(spans, now)
+	if err != nil {
+		return err
+	}
+	return s.WritePrepared(ctx, []store.Prepared{p})
+}
+
+// Prepare implements store.Preparer: it groups spans by (project, trace) and
+// encodes, compresses, hashes and summarizes each group, in the caller's
+// goroutine. It keeps no reference to spans' backing array, only to the
+// strings and slices inside them (the caller must not modify those).
+func (s *Store) Prepare(spans []model.Span, now time.Time) (store.Prepared, error) {
+	p := s.preparers.Get().(*preparer)
+	defer func() {
+		p.reset()
+		s.preparers.Put(p)
+	}()
+	p.group(spans)
+	out := &prepared{spans: len(spans), chunks: make([]preparedChunk, len(p.chunks))}
+	nowNanos := now.UnixNano()
+	for i := range p.chunks {
+		c := &p.chunks[i]
+		cs := p.chunkSpans(spans, c)
+		body := p.enc.encode(cs)
+		out.chunks[i] = preparedChunk{
+			key:   c.key,
+			hash:  xxhash.Sum64(body),
+			blob:  bytes.Clone(p.enc.pack(body)),
+			delta: model.Summarize(cs, nowNanos),
+		}
+	}
+	return out, nil
+}
+
+// WritePrepared implements store.Preparer: one transaction; per chunk, one
+// chunk row appended and one session row read then written.
+func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	w := &s.w
-	defer w.reset()
-	w.group(spans)
+	defer clear(w.args[:cap(w.args)])
+	defer clear(w.added)
 
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -108,13 +167,18 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 	} {
 		*p.dst = tx.StmtContext(bg, p.src)
 	}
-	nowNanos := now.UnixNano()
-	for i := range w.chunks {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("sqlite: write spans: %w", err)
+	for _, b := range batches {
+		pb, ok := b.(*prepared)
+		if !ok {
+			return fmt.Errorf("sqlite: write spans: %T was not prepared by this store", b)
 		}
-		if err := w.writeChunk(bg, &wt, spans, &w.chunks[i], nowNanos); err != nil {
-			return fmt.Errorf("sqlite: write spans: %w", err)
+		for i := range pb.chunks {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("sqlite: write spans: %w", err)
+			}
+			if err := w.writeChunk(bg, &wt, &pb.chunks[i]); err != nil {
+				return fmt.Errorf("sqlite: write spans: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -125,14 +189,12 @@ func (s *Store) WriteSpans(ctx context.Context, spans []model.Span, now time.Tim
 }
 
 // writeChunk stores one chunk and merges it into its session.
-func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span, c *chunk, now int64) error {
+func (w *writer) writeChunk(ctx context.Context, wt *writeTx, c *preparedChunk) error {
 	project, err := w.projectN(ctx, wt, c.key.project)
 	if err != nil {
 		return err
 	}
-	chunkSpans := w.chunkSpans(spans, c)
-	body := w.enc.encode(chunkSpans)
-	hash := xxhash.Sum64(body)
+	hash := c.hash
 
 	var (
 		old   model.Session
@@ -155,7 +217,7 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 		}
 	}
 
-	res, err := wt.insertChunk.ExecContext(ctx, w.enc.pack(body))
+	res, err := wt.insertChunk.ExecContext(ctx, c.blob)
 	if err != nil {
 		return fmt.Errorf("insert chunk: %w", err)
 	}
@@ -166,12 +228,12 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, spans []model.Span
 	ref := makeChunkref(hash, id)
 	list = append(list, ref[:]...)
 
-	d := model.Summarize(chunkSpans, now)
+	d := &c.delta
 	sess := old
 	if !exists {
 		sess = model.Session{}
 	}
-	sess.Merge(&d)
+	sess.Merge(d)
 	w.args = sessionArgs(w.args[:0], &sess)
 	w.args = append(w.args, list)
 	switch {
@@ -247,7 +309,7 @@ func (w *writer) projectN(ctx context.Context, wt *writeTx, id string) (int64, e
 
 // group splits spans into chunks by (project, trace), in order of first
 // appearance.
-func (w *writer) group(spans []model.Span) {
+func (w *preparer) group(spans []model.Span) {
 	if w.index == nil {
 		w.index = make(map[chunkKey]int)
 	}
@@ -272,7 +334,7 @@ func (w *writer) group(spans []model.Span) {
 // chunkSpans returns the spans of c sorted by start time then span id (the
 // order Spans returns, and a canonical one, so that a retry of the same spans
 // hashes the same whatever their order in the request).
-func (w *writer) chunkSpans(spans []model.Span, c *chunk) []model.Span {
+func (w *preparer) chunkSpans(spans []model.Span, c *chunk) []model.Span {
 	idx := c.spans
 	slices.SortFunc(idx, func(a, b int32) int {
 		x, y := &spans[a], &spans[b]
@@ -288,9 +350,7 @@ func (w *writer) chunkSpans(spans []model.Span, c *chunk) []model.Span {
 	return w.sorted
 }
 
-func (w *writer) reset() {
-	clear(w.added)
-	clear(w.args[:cap(w.args)])
+func (w *preparer) reset() {
 	clear(w.index)
 	for i := range w.chunks {
 		w.chunks[i] = chunk{spans: w.chunks[i].spans[:0]}
