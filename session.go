@@ -284,30 +284,26 @@ func (s *Session) Tags() []string {
 // AddTags appends tags to the session's (repeats are dropped). Tags may
 // change until the session ends; the root span gets the final list.
 func (s *Session) AddTags(tags ...string) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		s.c.log.Warn("agentops: AddTags after the session ended is ignored", "session", s.ID())
-		return
-	}
-	s.tags = appendTags(s.tags, tags)
+	s.changeTags("AddTags", func(cur []string) []string { return appendTags(cur, tags) })
 }
 
 // SetTags replaces the session's tags.
 func (s *Session) SetTags(tags ...string) {
+	s.changeTags("SetTags", func([]string) []string { return appendTags(nil, tags) })
+}
+
+// changeTags applies change to the tags of a session still open.
+func (s *Session) changeTags(op string, change func([]string) []string) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		s.c.log.Warn("agentops: SetTags after the session ended is ignored", "session", s.ID())
+		s.c.log.Warn("agentops: "+op+" after the session ended is ignored", "session", s.ID())
 		return
 	}
-	s.tags = appendTags(nil, tags)
+	s.tags = change(s.tags)
 }
 
 func appendTags(dst, tags []string) []string {
