@@ -56,6 +56,10 @@ const (
 	GenAICost                = "gen_ai.usage.cost"
 	GenAIInputMessages       = "gen_ai.input.messages"
 	GenAIOutputMessages      = "gen_ai.output.messages"
+	GenAIRequestTemperature  = "gen_ai.request.temperature"
+	GenAIRequestMaxTokens    = "gen_ai.request.max_tokens"
+	GenAIRequestTopP         = "gen_ai.request.top_p"
+	GenAIResponseFinish      = "gen_ai.response.finish_reasons"
 )
 
 // Older GenAI names, as the official AgentOps SDKs send them.
@@ -66,6 +70,7 @@ const (
 	GenAICacheWriteLegacy = "gen_ai.usage.cache_creation_tokens" // idem
 	GenAIPromptPrefix     = "gen_ai.prompt."                     // gen_ai.prompt.N.role / .content
 	GenAICompletionPrefix = "gen_ai.completion."                 // gen_ai.completion.N.role / .content / .finish_reason
+	GenAIToolCallsInfix   = ".tool_calls."                       // gen_ai.completion.N.tool_calls.M.id / .name / .arguments
 )
 
 // gen_ai.operation.name values.
@@ -82,6 +87,7 @@ const (
 // General OpenTelemetry attributes the server reads.
 const (
 	ErrorType           = "error.type"
+	ErrorMessage        = "error.message"
 	ExceptionEvent      = "exception"
 	ExceptionType       = "exception.type"
 	ExceptionMessage    = "exception.message"

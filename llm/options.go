@@ -1,0 +1,63 @@
+package llm
+
+import (
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/agentops-go/agentops/pricing"
+)
+
+// DefaultMaxContentBytes caps each recorded prompt or completion value.
+const DefaultMaxContentBytes = 64 << 10
+
+// Option configures Transport.
+type Option func(*config)
+
+type config struct {
+	tracerProvider  trace.TracerProvider
+	captureContent  bool
+	maxContentBytes int
+	prices          *pricing.Table
+}
+
+func newConfig(opts []Option) config {
+	c := config{captureContent: true, maxContentBytes: DefaultMaxContentBytes}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.tracerProvider == nil {
+		c.tracerProvider = otel.GetTracerProvider()
+	}
+	if c.prices == nil {
+		c.prices = pricing.Default()
+	}
+	return c
+}
+
+// WithTracerProvider sets the provider of the tracer that records the spans;
+// the default is otel.GetTracerProvider().
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tracerProvider = tp }
+}
+
+// WithContentCapture turns recording of prompt and completion text on (the
+// default) or off. Token counts, models and cost are recorded either way.
+func WithContentCapture(on bool) Option {
+	return func(c *config) { c.captureContent = on }
+}
+
+// WithMaxContentBytes caps each recorded prompt or completion value at n
+// bytes (DefaultMaxContentBytes unless set); longer values are cut at a UTF-8
+// boundary.
+func WithMaxContentBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxContentBytes = n
+		}
+	}
+}
+
+// WithPrices prices calls from t instead of pricing.Default().
+func WithPrices(t *pricing.Table) Option {
+	return func(c *config) { c.prices = t }
+}
