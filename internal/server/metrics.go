@@ -22,7 +22,7 @@ type metrics struct {
 	queue      prometheus.Gauge
 }
 
-func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "agentops_spans_accepted_total", Help: "Spans committed to the store.",

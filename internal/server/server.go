@@ -65,7 +65,7 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 	}
 	s := &Server{cfg: cfg, log: log, store: st, inflight: make(chan struct{}, cfg.MaxConcurrent)}
 	reg := prometheus.NewRegistry()
-	s.metrics = newMetrics(reg, s)
+	s.metrics = newMetrics(reg)
 	var writer store.SpanWriter = st
 	if cfg.DiscardSpans {
 		writer = discard{}

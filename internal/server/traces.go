@@ -83,7 +83,11 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if status, msg := s.readBody(buf, w, r, gzipped); status != 0 {
-		s.metrics.rejectRequest(map[int]string{413: "too_large", 400: "malformed"}[status])
+		reason := "malformed"
+		if status == http.StatusRequestEntityTooLarge {
+			reason = "too_large"
+		}
+		s.metrics.rejectRequest(reason)
 		writeError(w, status, msg)
 		return
 	}
@@ -96,7 +100,7 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.metrics.rejectRequest("malformed")
-		writeError(w, http.StatusBadRequest, "malformed OTLP "+map[bool]string{true: "protobuf", false: "JSON"}[mediaType == contentProto]+" body: "+err.Error())
+		writeError(w, http.StatusBadRequest, err.Error()) // otlp's errors name the request and the encoding
 		return
 	}
 	if n := td.SpanCount(); n > s.cfg.MaxSpansPerRequest {
