@@ -27,7 +27,7 @@ func TestLookup(t *testing.T) {
 		{"text-embedding-ada-002", "text-embedding-ada-002"},
 		{"gemini-embedding-001", "gemini-embedding-001"},
 		{"mistral-embed", "mistral-embed"},
-		{"deepseek-reasoner", "deepseek-reasoner"},
+		{"deepseek-v4-pro", "deepseek-v4-pro"},
 		{"grok-3-mini", "grok-3-mini"},
 		{"llama-3.1-8b-instant", "llama-3.1-8b-instant"},
 		{"gpt-4o-2024-05-13", "gpt-4o-2024-05-13"}, // a snapshot with its own price
@@ -126,7 +126,7 @@ func TestLookup(t *testing.T) {
 		{"x-ai/grok-4", "grok-4"},
 		{"xai/grok-3-mini", "grok-3-mini"},
 		{"mistralai/mistral-large-latest", "mistral-large"},
-		{"deepseek/deepseek-chat", "deepseek-chat"},
+		{"deepseek/deepseek-v4-flash", "deepseek-flash"}, // a legacy name, billed as Flash
 		{"groq/llama-3.3-70b-versatile", "llama-3.3-70b-versatile"},
 		{"meta-llama/llama-3.1-8b-instant", "llama-3.1-8b-instant"}, // stripped: no exact entry
 		{"meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo"},

@@ -26,15 +26,15 @@ func TestCost(t *testing.T) {
 			1000*3e-6 + 6000*0.30e-6 + 3000*3.75e-6 + 800*15e-6}, // 0.02805
 		{"anthropic haiku 3 cache", "claude-3-haiku-20240307",
 			Usage{Input: 4000, CacheRead: 2000, CacheWrite: 1000, Output: 100},
-			1000*0.25e-6 + 2000*0.025e-6 + 1000*0.3125e-6 + 100*1.25e-6},
+			1000*0.25e-6 + 2000*0.03e-6 + 1000*0.30e-6 + 100*1.25e-6}, // 0.000735
 		{"o-series reasoning at the output price", "o3-2025-04-16",
 			Usage{Input: 1200, Output: 5000, Reasoning: 4500},
 			1200*2e-6 + 500*8e-6 + 4500*8e-6}, // 0.0424
 		{"reasoning priced apart", "gemini-2.5-flash-preview-04-17",
 			Usage{Input: 1000, Output: 3000, Reasoning: 2000},
 			1000*0.15e-6 + 1000*0.60e-6 + 2000*3.50e-6}, // 0.00775
-		{"deepseek cache hit", "deepseek-chat", Usage{Input: 10000, CacheRead: 8000, Output: 1000},
-			2000*0.28e-6 + 8000*0.028e-6 + 1000*0.42e-6}, // 0.001204
+		{"deepseek cache hit", "deepseek-flash", Usage{Input: 10000, CacheRead: 8000, Output: 1000},
+			2000*0.30e-6 + 8000*0.006e-6 + 1000*1.20e-6}, // 0.001848
 		{"embedding", "text-embedding-3-small", Usage{Input: 1_000_000}, 0.02},
 		{"cache read above input is clamped", "gpt-4o", Usage{Input: 1000, CacheRead: 3000},
 			1000 * 1.25e-6},

@@ -49,15 +49,17 @@ func TestEmbeddedTable(t *testing.T) {
 		case e.Source == "":
 			t.Errorf("%s: no source", e.Model)
 		}
-		// Anthropic: cache writes at 1.25x input, cache reads at 0.1x,
-		// wherever the model has prompt caching.
-		if e.Provider == "anthropic" && p.CacheRead < p.Input {
+		// Anthropic: 5-minute cache writes at 1.25x input, cache reads at
+		// 0.1x input or less (0.05x on the 5.5 models), wherever the model
+		// has prompt caching. Claude 3 Haiku's published cache prices are
+		// rounded ($0.30 / $0.03); TestVerifiedPrices pins them.
+		if e.Provider == "anthropic" && p.CacheRead < p.Input && e.Model != "claude-3-haiku" {
 			for _, p := range []Price{p, e.LongContext.Price} {
 				if p == (Price{}) {
 					continue
 				}
-				if !near(p.CacheWrite, 1.25*p.Input) || !near(p.CacheRead, 0.1*p.Input) {
-					t.Errorf("%s: cache write %g / read %g, want 1.25x / 0.1x input %g", e.Model, p.CacheWrite, p.CacheRead, p.Input)
+				if !near(p.CacheWrite, 1.25*p.Input) || p.CacheRead > 0.1*p.Input*(1+1e-9) {
+					t.Errorf("%s: cache write %g / read %g, want 1.25x / at most 0.1x input %g", e.Model, p.CacheWrite, p.CacheRead, p.Input)
 				}
 			}
 		}
@@ -73,20 +75,26 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
 // least"), by the name their provider's API reports.
 func TestCatalogue(t *testing.T) {
 	for _, model := range []string{
+		"gpt-5.6-terra", "gpt-5.5", "gpt-5.5-pro", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-pro",
+		"gpt-5.3-codex", "gpt-5.2", "gpt-5.2-pro", "gpt-5.1", "gpt-5.1-codex-mini",
 		"gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
 		"gpt-4o", "gpt-4o-mini", "o1", "o1-mini", "o3", "o3-mini", "o4-mini",
 		"gpt-4-turbo", "gpt-4", "gpt-3.5-turbo",
 		"text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002",
+		"claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5", "claude-sonnet-5",
+		"claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-sonnet-4-6",
 		"claude-opus-4-5", "claude-opus-4-1", "claude-opus-4-0", "claude-sonnet-4-5", "claude-sonnet-4-0",
 		"claude-haiku-4-5", "claude-3-7-sonnet-latest", "claude-3-5-sonnet-latest", "claude-3-5-haiku-latest",
 		"claude-3-opus-latest", "claude-3-haiku-20240307",
+		"gemini-3.8-flash", "gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-pro-preview",
+		"gemini-3.1-flash-lite-preview", "gemini-3-pro-preview", "gemini-3-flash-preview",
 		"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash",
 		"gemini-1.5-pro", "gemini-1.5-flash", "gemini-embedding-001", "text-embedding-004",
 		"mistral-large-latest", "mistral-medium-latest", "mistral-small-latest", "codestral-latest",
 		"ministral-8b-latest", "ministral-3b-latest", "open-mistral-nemo", "mistral-embed",
-		"deepseek-chat", "deepseek-reasoner",
-		"grok-4", "grok-3", "grok-3-mini", "grok-2",
-		"llama-3.3-70b-versatile", "llama-3.1-8b-instant",
+		"deepseek-flash", "deepseek-v4-flash", "deepseek-v4-pro",
+		"grok-4", "grok-4.3", "grok-4-1-fast-reasoning", "grok-3", "grok-3-mini", "grok-2",
+		"llama-3.3-70b-versatile", "llama-3.1-8b-instant", "openai/gpt-oss-120b",
 		"meta-llama/Llama-3.3-70B-Instruct-Turbo",
 		"meta-llama/llama-4-scout-17b-16e-instruct", "meta-llama/llama-4-maverick-17b-128e-instruct",
 		"meta-llama/Llama-4-Scout-17B-16E-Instruct", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
