@@ -1,6 +1,9 @@
 package pricing
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // TestVerifiedPrices pins figures checked against a provider's page on
 // 2026-11-26 (the page is named in each group's comment), so that a mistyped
@@ -16,6 +19,7 @@ func TestVerifiedPrices(t *testing.T) {
 		// 5m cache writes, cache hits, output) and models/*/overview pages.
 		{"anthropic", "claude-opus-4-5-20251101", 5, 25, 0.50, 6.25},
 		{"anthropic", "claude-opus-4-6", 5, 25, 0.50, 6.25},
+		{"aws.bedrock", "us.anthropic.claude-opus-4-6-v1", 5, 25, 0.50, 6.25}, // Bedrock ID, AWS model card
 		{"anthropic", "claude-opus-4-8", 5, 25, 0.50, 6.25},
 		{"anthropic", "claude-opus-4-1-20250805", 15, 75, 1.50, 18.75},
 		{"anthropic", "claude-sonnet-4-6", 3, 15, 0.30, 3.75},
@@ -122,5 +126,6 @@ func TestVerifiedLongContext(t *testing.T) {
 
 // perM shows a per-token price per 1M tokens, as the pages list it.
 func perM(p Price) Price {
-	return Price{Input: p.Input * 1e6, Output: p.Output * 1e6, CacheRead: p.CacheRead * 1e6, CacheWrite: p.CacheWrite * 1e6, Reasoning: p.Reasoning * 1e6}
+	f := func(v float64) float64 { return math.Round(v*1e6*1e9) / 1e9 }
+	return Price{Input: f(p.Input), Output: f(p.Output), CacheRead: f(p.CacheRead), CacheWrite: f(p.CacheWrite), Reasoning: f(p.Reasoning)}
 }
