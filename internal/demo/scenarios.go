@@ -195,11 +195,13 @@ func (g *gen) research(p plan) *session {
 		reply: message{role: "assistant", content: answer, finish: stopReason(wmodel)},
 		input: in, output: g.tokens(450, 1100), cacheRead: cachedShare(g, in, 2048),
 	})
+	t = finish(writer, t.Add(g.ms(1, 5)), answer)
 	if out == abandoned {
+		// The program returned without ending the session.
+		t = finish(wf, t.Add(g.ms(1, 4)), map[string]any{"answer_chars": len(answer)})
 		s.end(t.Add(g.ms(5, 50)), semconv.EndStateIndeterminate, "session not ended explicitly; closed at process exit")
 		return s
 	}
-	t = finish(writer, t.Add(g.ms(1, 5)), answer)
 	t = t.Add(g.ms(1, 5))
 	cite := s.span(wf, semconv.KindTask, "check_citations", t)
 	entity(cite, semconv.EntityInput, map[string]any{"citations": 3})
@@ -309,6 +311,7 @@ func (g *gen) support(p plan) *session {
 		if p.notable == notableIndeterminate {
 			reason = "session not ended explicitly; closed at process exit"
 		}
+		t = finish(responder, t.Add(g.ms(1, 4)), nil)
 		s.end(t.Add(g.ms(10, 200)), semconv.EndStateIndeterminate, reason)
 		return s
 	}
