@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	for _, n := range []struct {
-		name string
+		name      string
 		v, lo, hi int
 	}{{"sessions", *sessions, 1, 100_000}, {"days", *days, 1, 3650}, {"big-session", *big, 0, 1_000_000}, {"batch-spans", *batch, 1, server.DefaultConfig().MaxSpansPerRequest}} {
 		if n.v < n.lo || n.v > n.hi {
@@ -129,4 +129,3 @@ func envOr(name, def string) string {
 	}
 	return def
 }
-
