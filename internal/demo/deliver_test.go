@@ -105,11 +105,14 @@ func TestSendToServer(t *testing.T) {
 	// Every session: counts and tokens as generated, cost to the table's price.
 	for id, s := range sessions {
 		st := stats(pcommon.TraceID(id))
-		var llm, tools, in, out, cached, reasoning int64
+		var llm, answered, tools, in, out, cached, reasoning int64
 		for _, sp := range s.spans {
 			switch sp.Kind {
 			case semconv.KindLLM:
 				llm++
+				if sp.Status != model.StatusError {
+					answered++
+				}
 				in += sp.Usage.Input
 				out += sp.Usage.Output
 				cached += sp.Usage.CacheRead
@@ -121,10 +124,10 @@ func TestSendToServer(t *testing.T) {
 		if st.Events.Total != int64(len(s.spans)) || st.Events.LLMCalls != llm || st.Events.ToolCalls != tools {
 			t.Errorf("session %s: events %+v; want %d spans, %d LLM, %d tool", id, st.Events, len(s.spans), llm, tools)
 		}
-		if st.Tokens.Prompt != in || st.Tokens.Completion != out || st.Tokens.CacheRead != cached || st.Tokens.Reasoning != reasoning || in == 0 {
+		if st.Tokens.Prompt != in || st.Tokens.Completion != out || st.Tokens.CacheRead != cached || st.Tokens.Reasoning != reasoning || (in == 0) != (answered == 0) {
 			t.Errorf("session %s: tokens %+v; want in %d out %d cached %d reasoning %d", id, st.Tokens, in, out, cached, reasoning)
 		}
-		if c := expectedCost(t, s); !near(st.Cost.TotalUSD, c) || c <= 0 {
+		if c := expectedCost(t, s); !near(st.Cost.TotalUSD, c) || (c > 0) != (answered > 0) {
 			t.Errorf("session %s: cost $%v, want $%v from the price table", id, st.Cost.TotalUSD, c)
 		}
 		if s.root.EndState != "" && state(st) != s.root.EndState {

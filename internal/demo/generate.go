@@ -157,6 +157,9 @@ func (g *gen) plan(cfg Config) []plan {
 		} else {
 			p.start = g.pickStart(period)
 		}
+		if p.scenario == pipeline {
+			p.start = g.nightly(p.start, period)
+		}
 		plans = append(plans, p)
 	}
 	if cfg.BigSession > 0 {
@@ -201,6 +204,16 @@ func (g *gen) pickStart(period time.Duration) time.Time {
 		}
 		return t
 	}
+}
+
+// nightly moves t to the small hours (UTC) of its day, where a nightly
+// batch job runs, unless that leaves the period.
+func (g *gen) nightly(t time.Time, period time.Duration) time.Time {
+	n := t.UTC().Truncate(24 * time.Hour).Add(time.Hour + g.between(0, 3*time.Hour))
+	if n.Before(g.now.Add(-period)) || n.After(g.now.Add(-45*time.Minute)) {
+		return t
+	}
+	return n
 }
 
 func (g *gen) traceID() pcommon.TraceID {

@@ -126,7 +126,7 @@ func (g *gen) research(p plan) *session {
 			{role: "user", content: topic.question},
 		},
 		reply: message{role: "assistant", toolCalls: calls, finish: finishReason},
-		input: in, output: g.tokens(60, 160), cacheRead: cachedShare(g, in, 1024),
+		input: in, cacheRead: cachedShare(g, in, 1024),
 	})
 	t = finish(planner, t.Add(g.ms(1, 5)), map[string]any{"queries": queries})
 
@@ -184,7 +184,12 @@ func (g *gen) research(p plan) *session {
 		wmodel = gpt4o
 	}
 	in = g.tokens(4200, 9000)
-	answer := fmt.Sprintf("## %s\n\nShort answer: the evidence points in one direction, with caveats.\n\n1. %s [1]\n2. %s [2]\n3. Open questions remain on cost and scale [3].\n\nSources:\n[1] %s\n[2] %s\n[3] %s",
+	answer := fmt.Sprintf("## %s\n\n**Short answer:** the recent evidence is consistent, but most of it comes from a handful of groups and early deployments, so treat the numbers as indicative.\n\n"+
+		"**What the sources say**\n\n1. %s: the most-cited reports agree on the direction of the change and give figures within about 20%% of each other [1].\n"+
+		"2. %s: independent measurements are scarcer; the ones available confirm the trend under realistic conditions [2].\n"+
+		"3. Cost and scale remain the open questions; published estimates depend heavily on assumptions about volume [3].\n\n"+
+		"**Caveats:** vendor announcements were excluded where no data was published. Re-run this brief in six months.\n\n"+
+		"Sources:\n[1] %s\n[2] %s\n[3] %s",
 		topic.question, titleCase(queries[0]), titleCase(queries[1]), results[0]["url"], results[1]["url"], results[len(results)-1]["url"])
 	t = s.llm(writer, t.Add(g.ms(2, 8)), call{
 		model: wmodel, temperature: 0.4, maxTokens: 2048,
@@ -193,7 +198,7 @@ func (g *gen) research(p plan) *session {
 			{role: "user", content: topic.question + "\n\nSources:\n" + strings.Join(urls(results), "\n")},
 		},
 		reply: message{role: "assistant", content: answer, finish: stopReason(wmodel)},
-		input: in, output: g.tokens(450, 1100), cacheRead: cachedShare(g, in, 2048),
+		input: in, cacheRead: cachedShare(g, in, 2048),
 	})
 	t = finish(writer, t.Add(g.ms(1, 5)), answer)
 	if out == abandoned {
@@ -268,7 +273,7 @@ func (g *gen) support(p plan) *session {
 			{role: "user", content: tk.text},
 		},
 		reply: message{role: "assistant", content: classification, finish: "stop"},
-		input: in, output: g.tokens(28, 60),
+		input: in,
 	})
 	t = t.Add(g.ms(2, 10))
 	lookup := s.span(triage, semconv.KindTool, "lookup_customer", t)
@@ -303,7 +308,7 @@ func (g *gen) support(p plan) *session {
 			{role: "tool", content: `{"article":"` + article + `"}`},
 		},
 		reply: message{role: "assistant", content: reply, finish: stopReason(model)},
-		input: in, output: g.tokens(140, 320),
+		input: in,
 	})
 
 	if out == abandoned {
@@ -357,17 +362,44 @@ github.com/agentops-go/agentops.Span[...]({0x1c5e7a0, 0xc0006a2b70}, {0x19e3f1a,
 var reviewSvc = service{name: "code-reviewer", version: "0.9.4", env: "ci", hosts: []string{"gha-runner-3f2a", "gha-runner-8c1e", "gha-runner-d407"}, cwd: "/home/runner/work/review-bot"}
 
 type pullRequest struct {
-	repo, title string
+	repo, title, file, hunk string
 }
 
 var pullRequests = []pullRequest{
-	{"acme/payments-service", "Add idempotency keys to the refund endpoint"},
-	{"acme/payments-service", "Retry webhook delivery with exponential backoff"},
-	{"acme/web-frontend", "Migrate settings page to the new form components"},
-	{"acme/web-frontend", "Fix layout shift on the pricing page"},
-	{"acme/infra", "Move session store to a Redis cluster"},
-	{"acme/ingest", "Fix race in cache invalidation on config reload"},
-	{"acme/ingest", "Bump Go to 1.26 and fix new vet warnings"},
+	{"acme/payments-service", "Add idempotency keys to the refund endpoint", "internal/refund/handler.go", "```diff\n--- a/internal/refund/handler.go\n+++ b/internal/refund/handler.go\n@@ -41,6 +41,13 @@ func (h *Handler) Refund(w http.ResponseWriter, r *http.Request) {\n+\tkey := r.Header.Get(\"Idempotency-Key\")\n+\tif prev, ok := h.seen[key]; ok {\n+\t\twriteJSON(w, http.StatusOK, prev)\n+\t\treturn\n+\t}\n \tres, err := h.payments.Refund(r.Context(), req)\n+\th.seen[key] = res\n```"},
+	{"acme/payments-service", "Retry webhook delivery with exponential backoff", "internal/webhooks/deliver.go", "```diff\n--- a/internal/webhooks/deliver.go\n+++ b/internal/webhooks/deliver.go\n@@ -88,7 +88,14 @@ func (d *Deliverer) Send(ctx context.Context, ev Event) error {\n-\treturn d.post(ctx, ev)\n+\tfor attempt := 0; attempt < 5; attempt++ {\n+\t\tif err := d.post(ctx, ev); err == nil {\n+\t\t\treturn nil\n+\t\t}\n+\t\ttime.Sleep(time.Second << attempt)\n+\t}\n+\treturn errGaveUp\n```"},
+	{"acme/web-frontend", "Migrate settings page to the new form components", "src/pages/Settings.tsx", "```diff\n--- a/src/pages/Settings.tsx\n+++ b/src/pages/Settings.tsx\n@@ -12,9 +12,11 @@ export function Settings() {\n-  const [name, setName] = useState(user.name);\n+  const form = useForm({ defaultValues: { name: user.name } });\n-  <input value={name} onChange={e => setName(e.target.value)} />\n+  <TextField {...form.register(\"name\")} label=\"Name\" />\n```"},
+	{"acme/web-frontend", "Fix layout shift on the pricing page", "src/components/PriceCard.tsx", "```diff\n--- a/src/components/PriceCard.tsx\n+++ b/src/components/PriceCard.tsx\n@@ -20,4 +20,4 @@\n-  <img src={plan.icon} />\n+  <img src={plan.icon} width={48} height={48} alt=\"\" />\n```"},
+	{"acme/infra", "Move session store to a Redis cluster", "terraform/redis.tf", "```diff\n--- a/terraform/redis.tf\n+++ b/terraform/redis.tf\n@@ -1,6 +1,9 @@\n-resource \"aws_elasticache_cluster\" \"sessions\" {\n-  num_cache_nodes = 1\n+resource \"aws_elasticache_replication_group\" \"sessions\" {\n+  num_node_groups         = 3\n+  replicas_per_node_group = 1\n+  automatic_failover_enabled = true\n```"},
+	{"acme/ingest", "Fix race in cache invalidation on config reload", "internal/cache/cache.go", "```diff\n--- a/internal/cache/cache.go\n+++ b/internal/cache/cache.go\n@@ -57,6 +57,8 @@ func (c *Cache) Reload(cfg Config) {\n+\tc.mu.Lock()\n+\tdefer c.mu.Unlock()\n \tc.entries = make(map[string]entry, cfg.Size)\n \tc.ttl = cfg.TTL\n```"},
+	{"acme/ingest", "Bump Go to 1.26 and fix new vet warnings", "go.mod", "```diff\n--- a/go.mod\n+++ b/go.mod\n@@ -1,3 +1,3 @@\n module github.com/acme/ingest\n-go 1.25\n+go 1.26\n```"},
+}
+
+var reviewComments = []string{
+	"This map is written from concurrent requests without a lock; guard it or use sync.Map.",
+	"The loop sleeps without honouring ctx: a cancelled request keeps retrying for up to 31 s.",
+	"No test covers the failure path; add one that makes the dependency return an error.",
+	"The error is logged and then returned: it will be reported twice.",
+	"Consider naming this constant: the magic number 5 appears in three places.",
+	"Entries are never evicted, so memory grows with every distinct key.",
+}
+
+// review is a reviewer's JSON answer with findings comments on pr.
+func (g *gen) review(pr pullRequest, findings int) string {
+	type comment struct {
+		File string `json:"file"`
+		Line int    `json:"line"`
+		Body string `json:"body"`
+	}
+	cs := []comment{}
+	for range findings {
+		cs = append(cs, comment{pr.file, 10 + g.rng.IntN(90), pick(g, reviewComments)})
+	}
+	summary := "Looks good: the change is small, focused and covered by the existing tests."
+	if findings > 0 {
+		summary = fmt.Sprintf("The change does what the title says, but %d issue(s) should be fixed before merging.", findings)
+	}
+	return jsonArgs(map[string]any{"summary": summary, "comments": cs, "verdict": verdict(findings)})
 }
 
 func (g *gen) codeReview(p plan) *session {
@@ -402,20 +434,20 @@ func (g *gen) codeReview(p plan) *session {
 	}
 	in := g.tokens(3000, 14000)
 	findings := g.rng.IntN(4)
-	review := fmt.Sprintf(`{"summary":%q,"findings":%d,"verdict":%q}`, "Reviewed: "+pr.title, findings, verdict(findings))
+	review := g.review(pr, findings)
 	c := call{
 		model: model, temperature: 0, maxTokens: 4096,
 		prompt: []message{
 			{role: "system", content: "You are a senior reviewer. Review the diff for bugs, races, missing tests and unclear names. Answer as JSON: summary, findings, verdict."},
-			{role: "user", content: fmt.Sprintf("PR #%d in %s: %s\n\n<diff of %d files, +%d -%d>", num, pr.repo, pr.title, files, adds, dels)},
+			{role: "user", content: fmt.Sprintf("PR #%d in %s: %s\n%d files changed, +%d -%d\n\n%s", num, pr.repo, pr.title, files, adds, dels, pr.hunk)},
 		},
 		reply: message{role: "assistant", content: review, finish: stopReason(model)},
-		input: in, output: g.tokens(300, 1400), cacheRead: cachedShare(g, in, 2048),
+		input: in, cacheRead: cachedShare(g, in, 2048),
 	}
 	if model == o4Mini {
-		c.reasoning = g.tokens(200, c.output-50)
+		c.reasoning = g.tokens(300, 2500)
 	} else if chance(g, 0.5) { // extended thinking
-		c.reasoning = g.tokens(100, c.output/2)
+		c.reasoning = g.tokens(200, 1200)
 	}
 	attempts := 1
 	if retry {
@@ -529,13 +561,13 @@ func (g *gen) pipeline(p plan) *session {
 		in := int64(batchSize) * g.tokens(60, 140)
 		var sb strings.Builder
 		sb.WriteString("[")
-		for i := range 5 {
+		for i := range batchSize {
 			if i > 0 {
 				sb.WriteString(",")
 			}
 			fmt.Fprintf(&sb, `{"id":%d,"label":%q}`, b*batchSize+i+1, pick(g, labels))
 		}
-		sb.WriteString(",…]")
+		sb.WriteString("]")
 		t = s.llm(classify, t, call{
 			model: geminiFlash, temperature: 0, maxTokens: 4096,
 			prompt: []message{
@@ -543,7 +575,7 @@ func (g *gen) pipeline(p plan) *session {
 				{role: "user", content: fmt.Sprintf("<%d records from %s, batch %d of %d>", batchSize, ds, b+1, batches)},
 			},
 			reply: message{role: "model", content: sb.String(), finish: "STOP"},
-			input: in, output: int64(batchSize) * g.tokens(9, 14), cacheRead: cachedShare(g, in, 1024),
+			input: in, cacheRead: cachedShare(g, in, 1024),
 		})
 	}
 	t = t.Add(g.ms(5, 30))
@@ -604,7 +636,7 @@ func (g *gen) evaluation(p plan) *session {
 			model: gpt4oMini, temperature: 0, maxTokens: 200,
 			prompt: []message{{role: "user", content: fmt.Sprintf("Case %d: reply to the customer.", i)}},
 			reply:  message{role: "assistant", content: "Thanks, here is how to fix it…", finish: "stop"},
-			input:  g.tokens(150, 300), output: g.tokens(20, 40),
+			input:  g.tokens(150, 300),
 		})
 		t = latest(t, caseStart.Add(step/2))
 		sc := s.span(task, semconv.KindTool, "score", t)

@@ -216,7 +216,16 @@ type call struct {
 // llm records c as a child of parent starting at start, as the llm
 // package's recorder does, and returns when it ended. Latency is time to
 // first token plus the output tokens at the model's speed.
+//
+// Token counts follow the text: the output is the reply's tokens (about
+// four bytes each) plus the reasoning tokens, unless c sets it; the input
+// is at least the prompt's tokens (c.input adds context the recorder
+// summarizes: documents, a diff).
 func (s *session) llm(parent ptrace.Span, start time.Time, c call) time.Time {
+	if c.output == 0 && c.model.operation != semconv.OpEmbeddings {
+		c.output = approxTokens(c.reply) + c.reasoning
+	}
+	c.input = max(c.input, approxTokens(c.prompt...))
 	sp := s.llmSpan(parent, start, c)
 	end := start.Add(s.g.between(250*time.Millisecond, 900*time.Millisecond) + time.Duration(c.output)*c.model.perToken)
 	if c.model.operation == semconv.OpEmbeddings {
@@ -307,6 +316,19 @@ func putMessages(a pcommon.Map, prefix string, msgs []message) {
 			a.PutStr(q+"arguments", tc.arguments)
 		}
 	}
+}
+
+// approxTokens estimates the tokens of msgs: about four bytes a token, a
+// few more per message for the role and framing.
+func approxTokens(msgs ...message) int64 {
+	var n int64
+	for _, m := range msgs {
+		n += 4 + int64(len(m.content)+3)/4
+		for _, tc := range m.toolCalls {
+			n += 8 + int64(len(tc.name)+len(tc.arguments)+3)/4
+		}
+	}
+	return n
 }
 
 // randomHex returns n random bytes in hex, from the id stream (response
