@@ -19,7 +19,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	endpoint := fs.String("endpoint", envOr("AGENTOPS_API_ENDPOINT", defaultEndpoint), "the running server to fill (env AGENTOPS_API_ENDPOINT)")
 	apiKey := fs.String("api-key", os.Getenv("AGENTOPS_API_KEY"), "an API key of that server's project (env AGENTOPS_API_KEY)")
 	var dataDir string
-	fs.StringVar(&dataDir, "data", "", "instead of sending to a server, write straight into this data directory (no server may be running on it); a fresh one gets a project and a first API key")
+	fs.StringVar(&dataDir, "data", "", fmt.Sprintf("instead of sending to a server, write straight into this data directory (no server may be running on it; serve's default is %s); a fresh one gets a project and a first API key", server.DefaultDataDir()))
 	fs.StringVar(&dataDir, "data-dir", "", "same as --data")
 	project := fs.String("project", "", "with --data: the project to fill (default: the only project)")
 	sessions := fs.Int("sessions", demo.DefaultSessions, "sessions to make")

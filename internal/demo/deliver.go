@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/model"
@@ -230,10 +231,11 @@ func (c *client) export(ctx context.Context, td ptrace.Traces) error {
 		if err != nil {
 			return err
 		}
+		if resp.StatusCode == http.StatusOK {
+			return partialSuccess(resp)
+		}
 		msg := errorMessage(resp)
 		switch {
-		case resp.StatusCode == http.StatusOK:
-			return nil
 		case resp.StatusCode == http.StatusServiceUnavailable && attempt < maxAttempts:
 			if err := sleep(ctx, retryAfter(resp.Header.Get("Retry-After"))); err != nil {
 				return err
@@ -273,6 +275,24 @@ func (c *client) do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: no AgentOps server answers at %s (%v): start one with 'agentops serve', or pass --endpoint", ErrUnreachable, c.base, err)
 	}
 	return resp, nil
+}
+
+// partialSuccess reads an export's answer and closes its body: an error
+// when the server refused some of the spans.
+func partialSuccess(resp *http.Response) error {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("reading the server's answer: %w", err)
+	}
+	er := ptraceotlp.NewExportResponse()
+	if err := er.UnmarshalProto(b); err != nil {
+		return fmt.Errorf("decoding the server's answer: %w", err)
+	}
+	if ps := er.PartialSuccess(); ps.RejectedSpans() > 0 {
+		return fmt.Errorf("the server refused %d spans: %s", ps.RejectedSpans(), ps.ErrorMessage())
+	}
+	return nil
 }
 
 // errorMessage reads the {"error": ...} of an answer and closes its body.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/model"
@@ -208,6 +209,21 @@ func TestSendErrors(t *testing.T) {
 	_, err = Send(t.Context(), SendConfig{Endpoint: tight.URL, APIKey: tight.Key, MaxSpans: 50}, td)
 	if err == nil || !strings.Contains(err.Error(), "413") || !strings.Contains(err.Error(), "more than the limit of 10") {
 		t.Errorf("over the span limit: %v", err)
+	}
+
+	// Spans refused inside a 200 (partial success) are an error too.
+	partial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		er := ptraceotlp.NewExportResponse()
+		er.PartialSuccess().SetRejectedSpans(3)
+		er.PartialSuccess().SetErrorMessage("3 spans rejected: 3 with an empty span id")
+		b, _ := er.MarshalProto()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(b)
+	}))
+	defer partial.Close()
+	_, err = Send(t.Context(), SendConfig{Endpoint: partial.URL, APIKey: "k"}, td)
+	if err == nil || !strings.Contains(err.Error(), "refused 3 spans: 3 spans rejected") {
+		t.Errorf("partial success: %v", err)
 	}
 
 	for _, ep := range []string{"", "ftp://x", "http://"} {
