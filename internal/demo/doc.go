@@ -5,7 +5,10 @@
 // the server's own ingest pipeline. `agentops demo` is the command line.
 //
 // The sessions are written attribute for attribute the way the AgentOps SDKs
-// write them (see semconv): a root span of kind session with tags, end state,
+// write them (see semconv) — the Go SDK's form, and the official Python
+// SDK's for the data pipeline (root "<name>.session", host environment on
+// the resource, tags as an array, older GenAI usage names only, LLM spans in
+// their own instrumentation scope): a root span of kind session with tags, end state,
 // reason and host environment; agents, workflows, tasks, tools and guardrails
 // with their JSON input and output; LLM calls with gen_ai.* models, token
 // usage and prompt/completion messages, tool calls and finish reasons. Costs

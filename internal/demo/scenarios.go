@@ -146,7 +146,10 @@ func (g *gen) research(p plan) *session {
 	}
 	if running {
 		// The root and the workflow are still open, exported as in-flight
-		// snapshots (no end time); the reader has not started yet.
+		// snapshots (no end time), as the Python SDK's live processor
+		// marks them; the reader has not started yet.
+		s.root.Attributes().PutBool(inFlight, true)
+		wf.Attributes().PutBool(inFlight, true)
 		s.setTags()
 		return s
 	}
@@ -215,6 +218,10 @@ func (g *gen) research(p plan) *session {
 	s.end(t.Add(g.ms(2, 20)), semconv.EndStateSuccess, "")
 	return s
 }
+
+// inFlight marks a snapshot of a span still running (the Python SDK's
+// agentops.in-flight).
+const inFlight = "agentops.in-flight"
 
 const fetchStack = `goroutine 42 [running]:
 net/http.(*Client).do(0xc0001a6000, 0xc0003b2000)
@@ -518,7 +525,9 @@ func verdictEvent(findings int) string {
 
 // ---- data enrichment pipeline ---------------------------------------------
 
-var pipelineSvc = service{name: "enrichment-pipeline", version: "3.1.0", env: "prod", hosts: []string{"etl-batch-01"}, cwd: "/opt/pipelines"}
+// The pipeline is a Python program: its sessions come in the official
+// Python SDK's dialect.
+var pipelineSvc = service{name: "enrichment-pipeline", version: "3.1.0", env: "prod", hosts: []string{"etl-batch-01"}, cwd: "/opt/pipelines", python: true}
 
 var datasets = []string{"product_reviews", "support_tickets", "crm_accounts", "app_store_feedback"}
 
@@ -542,7 +551,7 @@ func (g *gen) pipeline(p plan) *session {
 	query := fmt.Sprintf("SELECT id, body FROM %s WHERE enriched_at IS NULL ORDER BY id LIMIT %d", ds, rows)
 	entity(q, semconv.EntityInput, map[string]any{"query": query})
 	if out == failed {
-		f := failure{typ: "*pgconn.PgError", msg: "ERROR: canceling statement due to statement timeout (SQLSTATE 57014)"}
+		f := failure{typ: "psycopg.errors.QueryCanceled", msg: "canceling statement due to statement timeout", stack: pythonStack}
 		t = fail(q, t.Add(30*time.Second), f)
 		t = fail(extract, t.Add(g.ms(1, 3)), f)
 		t = fail(wf, t.Add(g.ms(1, 3)), f)
@@ -598,6 +607,15 @@ func (g *gen) pipeline(p plan) *session {
 	s.end(t.Add(g.ms(2, 20)), semconv.EndStateSuccess, "")
 	return s
 }
+
+const pythonStack = `Traceback (most recent call last):
+  File "/opt/pipelines/.venv/lib/python3.12/site-packages/agentops/sdk/decorators/factory.py", line 171, in wrapper
+    result = wrapped_func(*args, **kwargs)
+  File "/opt/pipelines/enrich/extract.py", line 42, in sql_query
+    cur.execute(query)
+  File "/opt/pipelines/.venv/lib/python3.12/site-packages/psycopg/cursor.py", line 97, in execute
+    raise ex.with_traceback(None)
+psycopg.errors.QueryCanceled: canceling statement due to statement timeout`
 
 // ---- batch evaluation (the big session) -----------------------------------
 

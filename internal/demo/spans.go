@@ -19,21 +19,35 @@ const (
 	scopeVersion = "0.1.0"
 )
 
+// The official Python SDK, as it reports itself.
+const (
+	pythonSDKName    = "agentops"
+	pythonSDKVersion = "0.4.21"
+)
+
 // service is the program a session runs in: its OTel resource and the host
 // environment the SDK records on the root span.
 type service struct {
 	name, version, env string
 	hosts              []string
 	cwd                string
+	// python: the program uses the official Python SDK, whose dialect
+	// differs from the Go SDK's: the root span is named "<name>.session",
+	// the host environment sits on the resource, tags are an array, and
+	// LLM spans (from its instrumentation scope) carry the older GenAI
+	// names only (gen_ai.system, gen_ai.usage.prompt_tokens, ...).
+	python bool
 }
 
 // session builds the spans of one trace.
 type session struct {
-	g     *gen
-	trace pcommon.TraceID
-	spans ptrace.SpanSlice
-	root  ptrace.Span
-	tags  []string
+	g        *gen
+	python   bool
+	trace    pcommon.TraceID
+	spans    ptrace.SpanSlice // the SDK's own spans
+	llmSpans ptrace.SpanSlice // LLM calls: the same slice, or the instrumentation's scope
+	root     ptrace.Span
+	tags     []string
 }
 
 // newSession starts a session: a ResourceSpans for svc and a root span of
@@ -44,23 +58,45 @@ func (g *gen) newSession(svc service, name string, start time.Time) *session {
 	res.PutStr("service.name", svc.name)
 	res.PutStr("service.version", svc.version)
 	res.PutStr("deployment.environment.name", svc.env)
-	res.PutStr("telemetry.sdk.language", "go")
-	res.PutStr("telemetry.sdk.name", "opentelemetry")
-	res.PutStr("telemetry.sdk.version", "1.39.0")
 	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName(scopeName)
-	ss.Scope().SetVersion(scopeVersion)
-
-	s := &session{g: g, trace: g.traceID(), spans: ss.Spans()}
+	s := &session{g: g, python: svc.python, trace: g.traceID(), spans: ss.Spans(), llmSpans: ss.Spans()}
 	s.root = s.spans.AppendEmpty()
 	s.root.SetTraceID(s.trace)
 	s.root.SetSpanID(rootSpanID(s.trace))
 	s.root.SetName(name)
 	s.root.SetKind(ptrace.SpanKindInternal)
 	s.root.SetStartTimestamp(ts(start))
+	s.root.Attributes().PutStr(semconv.SpanKind, semconv.KindSession)
+	s.root.Attributes().PutStr(semconv.OperationName, name)
+	// The host environment: on the root span (Go SDK), on the resource
+	// (Python SDK).
 	a := s.root.Attributes()
-	a.PutStr(semconv.SpanKind, semconv.KindSession)
-	a.PutStr(semconv.OperationName, name)
+	if svc.python {
+		res.PutStr("telemetry.sdk.language", "python")
+		res.PutStr("telemetry.sdk.name", pythonSDKName)
+		res.PutStr("telemetry.sdk.version", pythonSDKVersion)
+		ss.Scope().SetName(pythonSDKName)
+		ss.Scope().SetVersion(pythonSDKVersion)
+		s.root.SetName(name + ".session")
+		inst := rs.ScopeSpans().AppendEmpty()
+		inst.Scope().SetName("agentops.instrumentation.llm")
+		inst.Scope().SetVersion(pythonSDKVersion)
+		s.llmSpans = inst.Spans()
+		a = res
+		a.PutStr(semconv.OSType, "linux")
+		a.PutStr(semconv.HostArch, "amd64")
+		a.PutInt(semconv.HostCPUCount, 8)
+		a.PutStr(semconv.ProcessRuntimeName, "cpython")
+		a.PutStr(semconv.ProcessRuntimeVersion, "3.12.7")
+		a.PutStr(semconv.HostName, pick(g, svc.hosts))
+		a.PutStr(semconv.ProcessRuntimeCwd, svc.cwd)
+		return s
+	}
+	res.PutStr("telemetry.sdk.language", "go")
+	res.PutStr("telemetry.sdk.name", "opentelemetry")
+	res.PutStr("telemetry.sdk.version", "1.39.0")
+	ss.Scope().SetName(scopeName)
+	ss.Scope().SetVersion(scopeVersion)
 	a.PutStr(semconv.OSType, "linux")
 	a.PutStr(semconv.HostArch, pick(g, []string{"amd64", "amd64", "arm64"}))
 	cpus := pick(g, []int64{2, 4, 8, 16})
@@ -95,11 +131,19 @@ func (s *session) end(at time.Time, state, reason string) {
 	s.root.SetEndTimestamp(ts(at))
 }
 
-// setTags writes the tags as the SDK does: a JSON list in a string.
+// setTags writes the tags as the SDK does: a JSON list in a string (Go),
+// an array (Python).
 func (s *session) setTags() {
 	tags := s.tags
 	if tags == nil {
 		tags = []string{}
+	}
+	if s.python {
+		list := s.root.Attributes().PutEmptySlice(semconv.Tags)
+		for _, t := range tags {
+			list.AppendEmpty().SetStr(t)
+		}
+		return
 	}
 	b, _ := json.Marshal(tags)
 	s.root.Attributes().PutStr(semconv.Tags, string(b))
@@ -239,20 +283,22 @@ func (s *session) llm(parent ptrace.Span, start time.Time, c call) time.Time {
 	if c.reply.finish != "" {
 		a.PutEmptySlice(semconv.GenAIResponseFinish).AppendEmpty().SetStr(c.reply.finish)
 	}
-	a.PutInt(semconv.GenAIInputTokens, c.input)
 	a.PutInt(semconv.GenAIPromptTokens, c.input)
-	a.PutInt(semconv.GenAIOutputTokens, c.output)
 	a.PutInt(semconv.GenAICompletionTokens, c.output)
 	a.PutInt(semconv.GenAITotalTokens, c.input+c.output)
 	a.PutInt(semconv.GenAICacheReadTokens, c.cacheRead)
-	a.PutInt(semconv.GenAICacheReadLegacy, c.cacheRead)
-	a.PutInt(semconv.GenAICacheCreationTokens, 0)
-	a.PutInt(semconv.GenAICacheWriteLegacy, 0)
-	a.PutInt(semconv.GenAIReasoningTokens, c.reasoning)
+	if !s.python {
+		a.PutInt(semconv.GenAIInputTokens, c.input)
+		a.PutInt(semconv.GenAIOutputTokens, c.output)
+		a.PutInt(semconv.GenAICacheReadLegacy, c.cacheRead)
+		a.PutInt(semconv.GenAICacheCreationTokens, 0)
+		a.PutInt(semconv.GenAICacheWriteLegacy, 0)
+		a.PutInt(semconv.GenAIReasoningTokens, c.reasoning)
+		a.PutInt(semconv.HTTPResponseStatusCode, 200)
+	}
 	if c.model.operation != semconv.OpEmbeddings {
 		putMessages(a, semconv.GenAICompletionPrefix, []message{c.reply})
 	}
-	a.PutInt(semconv.HTTPResponseStatusCode, 200)
 	sp.SetEndTimestamp(ts(end))
 	return end
 }
@@ -274,17 +320,22 @@ func (s *session) refused(parent ptrace.Span, start time.Time, c call, status in
 }
 
 func (s *session) llmSpan(parent ptrace.Span, start time.Time, c call) ptrace.Span {
-	sp := s.spans.AppendEmpty()
+	sp := s.llmSpans.AppendEmpty()
 	sp.SetTraceID(s.trace)
 	sp.SetSpanID(s.g.spanID(rootSpanID(s.trace)))
 	sp.SetParentSpanID(parent.SpanID())
 	sp.SetName(c.model.operation + " " + c.model.request)
+	if s.python {
+		sp.SetName(c.model.system + "." + c.model.operation)
+	}
 	sp.SetKind(ptrace.SpanKindClient)
 	sp.SetStartTimestamp(ts(start))
 	a := sp.Attributes()
 	a.PutStr(semconv.SpanKind, semconv.KindLLM)
 	a.PutStr(semconv.GenAIOperationName, c.model.operation)
-	a.PutStr(semconv.GenAIProviderName, c.model.provider)
+	if !s.python {
+		a.PutStr(semconv.GenAIProviderName, c.model.provider)
+	}
 	a.PutStr(semconv.GenAISystem, c.model.system)
 	a.PutStr(semconv.GenAIRequestModel, c.model.request)
 	if c.model.operation != semconv.OpEmbeddings {
