@@ -38,7 +38,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, n := range []struct {
 		name      string
 		v, lo, hi int
-	}{{"sessions", *sessions, 1, 100_000}, {"days", *days, 1, 3650}, {"big-session", *big, 0, 1_000_000}, {"batch-spans", *batch, 1, server.DefaultConfig().MaxSpansPerRequest}} {
+	}{{"sessions", *sessions, 1, 10_000}, {"days", *days, 1, 3650}, {"big-session", *big, 0, 100_000}, {"batch-spans", *batch, 1, server.DefaultConfig().MaxSpansPerRequest}} {
 		if n.v < n.lo || n.v > n.hi {
 			fmt.Fprintf(stderr, "agentops demo: --%s must be between %d and %d\n", n.name, n.lo, n.hi)
 			return errUsage
@@ -86,9 +86,16 @@ func demoIntoDir(ctx context.Context, dataDir, project string, cfg demo.Config, 
 		return err
 	}
 	defer st.Close()
-	firstKey, err := server.EnsureDefaultProject(ctx, st)
-	if err != nil {
-		return fmt.Errorf("creating the default project: %w", err)
+	// A fresh store gets the project and key serve would create; a named
+	// project must exist (nothing is created for a typo).
+	if project == "" {
+		firstKey, err := server.EnsureDefaultProject(ctx, st)
+		if err != nil {
+			return fmt.Errorf("creating the default project: %w", err)
+		}
+		if firstKey != "" {
+			fmt.Fprintf(stdout, "Created project \"default\". Its API key (shown only this once):\n\n    %s\n\n", firstKey)
+		}
 	}
 	f := storeFlags{dataDir: dataDir, project: project}
 	p, err := f.resolveProject(ctx, st)
@@ -98,9 +105,6 @@ func demoIntoDir(ctx context.Context, dataDir, project string, cfg demo.Config, 
 	res, err := writeDemo(ctx, st, p, cfg, batch)
 	if err != nil {
 		return err
-	}
-	if firstKey != "" {
-		fmt.Fprintf(stdout, "Created project %q. Its API key (shown only this once):\n\n    %s\n\n", p.Name, firstKey)
 	}
 	printDemo(stdout, res, cfg, fmt.Sprintf("into project %q in %s", p.Name, filepath.Join(dataDir, server.DBFile)))
 	fmt.Fprintf(stdout, "Open the dashboard: run 'agentops serve --data %s' and open http://%s/\n", dataDir, server.DefaultConfig().Addr)

@@ -142,6 +142,7 @@ func TestDemoErrors(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
 	srv := servertest.Start(t)
+	fresh := t.TempDir()
 	for _, c := range []struct {
 		args []string
 		code int
@@ -157,7 +158,8 @@ func TestDemoErrors(t *testing.T) {
 		{[]string{"demo", "--endpoint", closed, "--api-key", srv.Key}, 1, "no AgentOps server answers at " + closed},
 		{[]string{"demo", "--endpoint", srv.URL, "--api-key", "0b7c3d9e-1f2a-4b5c-8d6e-7f8091a2b3c4"}, 1, `403 "unknown API key"`},
 		{[]string{"demo", "--endpoint", "ftp://x", "--api-key", "k"}, 1, "not http or https"},
-		{[]string{"demo", "--data", t.TempDir(), "--project", "nope"}, 1, `no project named "nope"`},
+		{[]string{"demo", "--data", fresh, "--project", "nope"}, 1, `no project named "nope"`},
+		{[]string{"demo", "--sessions", "10001", "--api-key", "k"}, 2, "--sessions must be between"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			r := cli(t, c.args...)
@@ -165,6 +167,11 @@ func TestDemoErrors(t *testing.T) {
 				t.Errorf("want exit %d and %q in stderr: %s", c.code, c.want, r)
 			}
 		})
+	}
+
+	// The misspelt project created nothing in the fresh directory.
+	if keys := mustCLI(t, "keys", "list", "--data", fresh); strings.Count(keys.stdout, "\n") != 1 {
+		t.Errorf("keys after a refused demo:\n%s", keys.stdout)
 	}
 
 	// The key may come from the environment, as for the SDKs.
