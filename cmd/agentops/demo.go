@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg := demo.Config{Seed: *seed, Sessions: *sessions, Days: *days, Now: time.Now(), BigSession: *big}
 
 	if dataDir != "" {
-		return demoIntoDir(ctx, dataDir, *project, cfg, *batch, stdout, stderr)
+		return demoIntoDir(ctx, dataDir, *project, cfg, *batch, stdout)
 	}
 	if *project != "" {
 		fmt.Fprintln(stderr, "agentops demo: --project goes with --data; a server takes the project from the API key")
@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // demoIntoDir writes the demo into dataDir through the server's ingest
 // pipeline, creating the project and its first key in a fresh store.
-func demoIntoDir(ctx context.Context, dataDir, project string, cfg demo.Config, batch int, stdout, stderr io.Writer) error {
+func demoIntoDir(ctx context.Context, dataDir, project string, cfg demo.Config, batch int, stdout io.Writer) error {
 	inUse, err := server.DataDirInUse(dataDir)
 	if err != nil {
 		return err

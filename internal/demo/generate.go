@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
@@ -124,7 +123,7 @@ func generate(cfg Config) (ptrace.Traces, [numNotable]pcommon.TraceID) {
 
 // gen holds the state of one Generate call.
 type gen struct {
-	rng *rand.Rand // content and times: depends on the seed only
+	rng *rand.Rand // content and times: the seed (and Now, through office hours)
 	ids *rand.Rand // trace and span ids: the seed and Now
 	now time.Time
 	out ptrace.Traces
@@ -268,7 +267,10 @@ func chance(g *gen, p float64) bool { return g.rng.Float64() < p }
 
 func ts(t time.Time) pcommon.Timestamp { return pcommon.NewTimestampFromTime(t) }
 
-// latest returns the later of times.
-func latest(ts ...time.Time) time.Time {
-	return slices.MaxFunc(ts, func(a, b time.Time) int { return cmp.Compare(a.UnixNano(), b.UnixNano()) })
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
