@@ -63,10 +63,15 @@ type normSession struct {
 	spans []model.Span
 }
 
-// byTrace normalizes td and groups its spans by session.
+// byTrace encodes td as an export request, decodes it as the server does,
+// normalizes it and groups its spans by session.
 func byTrace(t *testing.T, td ptrace.Traces) map[model.TraceID]*normSession {
 	t.Helper()
-	spans, rej := otlp.Normalize(td, "project", otlp.Limits{MaxAttrValueBytes: 64 << 10})
+	decoded, err := otlp.DecodeProto(marshal(t, td))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans, rej := otlp.Normalize(decoded, "project", otlp.Limits{MaxAttrValueBytes: 64 << 10})
 	if rej.Count != 0 {
 		t.Fatalf("normalization rejected spans: %s", rej.Message)
 	}
@@ -251,6 +256,23 @@ func find(s *normSession, f func(*model.Span) bool) *model.Span {
 		}
 	}
 	return nil
+}
+
+// OTLP/JSON carries the same spans (hex ids, every value type used).
+func TestGenerateDecodesFromJSON(t *testing.T) {
+	td := Generate(Config{Seed: 6, Sessions: 30, Now: testNow})
+	var m ptrace.JSONMarshaler
+	b, err := m.MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := otlp.DecodeJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(marshal(t, back), marshal(t, td)) {
+		t.Error("the JSON round trip changed the traces")
+	}
 }
 
 func TestGenerateKeepsTheNotableSessionsAndOrder(t *testing.T) {
