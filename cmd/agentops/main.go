@@ -27,6 +27,7 @@ func commands() []command {
 		{"export", "ID", "print a complete session as JSON", runExport},
 		{"prices", "list|set|delete", "show model prices and manage per-project overrides", runPrices},
 		{"loadgen", "[flags]", "send a standard GenAI load to an OTLP endpoint and report spans/s", runLoadgen},
+		{"demo", "[flags]", "fill a server (or a data directory) with realistic sample sessions", runDemo},
 	}
 }
 

@@ -18,10 +18,8 @@ import (
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/model"
-	"github.com/agentops-go/agentops/internal/otlp"
 	"github.com/agentops-go/agentops/internal/store"
 	"github.com/agentops-go/agentops/internal/store/sqlite"
-	"github.com/agentops-go/agentops/pricing"
 )
 
 // DBFile is the SQLite file's name inside the data directory.
@@ -72,9 +70,7 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 		log.Warn("--discard-spans: spans are decoded and DROPPED, nothing is stored (benchmark mode)")
 	}
 	s.auth = auth.New(st, secret, auth.WithLogger(log))
-	s.committer = ingest.NewCommitter(writer, ingest.CommitterConfig{MaxBatchSpans: cfg.MaxBatchSpans, MaxQueuedSpans: cfg.MaxQueuedSpans}, s.metrics)
-	pricer := ingest.NewPricer(pricing.Default(), st, 5*time.Second)
-	s.pipeline = ingest.NewPipeline(s.committer, pricer, otlp.Limits{MaxAttrValueBytes: int(cfg.MaxAttrValueBytes)})
+	s.pipeline, s.committer = NewPipeline(cfg, writer, st, s.metrics)
 	s.handler = s.routes(reg)
 	s.ready.Store(true)
 	return s, nil
