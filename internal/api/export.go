@@ -25,8 +25,9 @@ const (
 
 // Export returns the complete export of one session of a project: its
 // metadata, statistics (as Stats), every action, LLM call, tool call and
-// error, and every span with all its raw data. An unknown session, and a
-// session of another project, is store.ErrNotFound.
+// error, every span with all its raw data, and (when r also implements
+// store.Logs) the uploaded terminal logs. An unknown session, and a session
+// of another project, is store.ErrNotFound.
 func Export(ctx context.Context, r store.SessionReader, projectID string, id model.TraceID, now time.Time, timeout time.Duration) (*SessionExport, error) {
 	timeout = orDefault(timeout)
 	s, err := r.Session(ctx, projectID, id)
@@ -53,6 +54,12 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 		Tools:   []ToolCall{},
 		Errors:  []ErrorRecord{},
 		Spans:   make([]Span, 0, len(spans)),
+		Logs:    []Log{},
+	}
+	if l, ok := r.(store.Logs); ok {
+		if x.Logs, err = logsOf(ctx, l, projectID, id); err != nil {
+			return nil, err
+		}
 	}
 	for i := range spans {
 		sp := &spans[i]

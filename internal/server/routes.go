@@ -19,6 +19,12 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", s.handleTraces)
 	mux.HandleFunc("/v1/traces", methodNotAllowed("POST"))
+	mux.HandleFunc("POST /v1/metrics", s.handleMetrics)
+	mux.HandleFunc("/v1/metrics", methodNotAllowed("POST"))
+	// The Python SDK posts to the path with its trailing slash; both are served.
+	mux.HandleFunc("POST /v4/logs/upload/{$}", s.handleLogUpload)
+	mux.HandleFunc("POST /v4/logs/upload", s.handleLogUpload)
+	mux.HandleFunc("/v4/logs/upload/{$}", methodNotAllowed("POST"))
 	mux.Handle("/v3/auth/token", auth.TokenHandler(s.auth))
 
 	sessions := s.withProject(api.New(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
