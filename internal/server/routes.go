@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/legacy"
 )
 
 // routes mounts every endpoint. Each route that reads or writes project data
@@ -26,6 +27,10 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux.HandleFunc("POST /v4/logs/upload", s.handleLogUpload)
 	mux.HandleFunc("/v4/logs/upload/{$}", methodNotAllowed("POST"))
 	mux.Handle("/v3/auth/token", auth.TokenHandler(s.auth))
+	// The JSON API of the AgentOps SDKs before OpenTelemetry (0.3.x).
+	legacy.New(s.auth, s.pipeline, s.store, legacy.Config{
+		MaxBodyBytes: s.cfg.MaxBodyBytes, MaxEvents: s.cfg.MaxSpansPerRequest, Logger: s.log,
+	}).Register(mux)
 
 	sessions := s.withProject(api.New(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
 	mux.Handle("/v2/sessions", sessions)

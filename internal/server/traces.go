@@ -225,21 +225,7 @@ func (s *Server) writeExportResponse(w http.ResponseWriter, mediaType string, re
 }
 
 // authStatus maps a credential error to its HTTP status and message.
-func authStatus(err error) (int, string) {
-	switch {
-	case errors.Is(err, auth.ErrNoCredential):
-		return http.StatusUnauthorized, "missing credential: send X-Agentops-Api-Key: <key> or Authorization: Bearer <token>"
-	case errors.Is(err, auth.ErrInvalidToken):
-		return http.StatusUnauthorized, "invalid or expired token"
-	case errors.Is(err, auth.ErrInvalidKeyFormat):
-		return http.StatusForbidden, "invalid API key format"
-	case errors.Is(err, auth.ErrUnknownKey):
-		return http.StatusForbidden, "unknown API key"
-	case errors.Is(err, auth.ErrRevokedKey):
-		return http.StatusForbidden, "API key has been revoked"
-	}
-	return http.StatusInternalServerError, "internal error while checking the credential"
-}
+func authStatus(err error) (int, string) { return auth.HTTPStatus(err) }
 
 // writeRetryable answers 503 with Retry-After: a status every OTLP exporter
 // retries.
