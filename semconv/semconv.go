@@ -109,6 +109,7 @@ const (
 	TraceloopSpanKind       = "traceloop.span.kind"     // workflow, task, agent, tool, llm
 	OpenInferenceSpanKind   = "openinference.span.kind" // LLM, CHAIN, TOOL, AGENT, EMBEDDING, RETRIEVER, ...
 	LLMRequestType          = "llm.request.type"        // OpenLLMetry: chat, completion, embedding, rerank
+	GenAIRequestType        = "gen_ai.request.type"     // the same, as the AgentOps Python SDK's instrumentations send it
 	LLMUsageTotalTokens     = "llm.usage.total_tokens"  // OpenLLMetry
 	LLMModelName            = "llm.model_name"          // OpenInference
 	LLMProvider             = "llm.provider"            // OpenInference: openai, anthropic, ...

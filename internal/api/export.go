@@ -21,6 +21,10 @@ const (
 	attrToolCallID     = "gen_ai.tool.call.id"
 	attrToolCallArgs   = "gen_ai.tool.call.arguments"
 	attrToolCallResult = "gen_ai.tool.call.result"
+	// The AgentOps Python SDK 0.4's @tool records its arguments and result
+	// under a key of the span's kind instead of agentops.entity.*.
+	attrToolInput  = "agentops.tool.input"
+	attrToolOutput = "agentops.tool.output"
 )
 
 // Export returns the complete export of one session of a project: its
@@ -88,8 +92,8 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 				SpanRef: refOf(sp),
 				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName), sp.Name),
 				CallID:  attrs.firstString(attrToolCallID),
-				Input:   attrs.firstRaw(semconv.EntityInput, attrToolCallArgs),
-				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolCallResult),
+				Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs),
+				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult),
 			})
 		}
 		if sp.IsError() {
