@@ -11,7 +11,7 @@ Four sessions:
                 instrumentation); prints a line, which the SDK uploads as the
                 session's terminal log when this first trace ends
   decorated-run @trace(name=..., tags=...) around a tool
-  failing-run   start_trace/end_trace(end_state=agentops.TraceState.ERROR)
+  failing-run   a @tool that raises, then end_trace(end_state="Error")
   session       legacy start_session(tags=...)/end_session("Fail")
 """
 
@@ -57,9 +57,17 @@ def decorated():
 
 decorated()
 
+@tool
+def flaky(city):
+    raise ValueError(f"no forecast for {city}")
+
+
 failing = agentops.start_trace("failing-run", tags=["failing"])
-lookup("Lima")
-agentops.end_trace(failing, end_state=agentops.TraceState.ERROR)
+try:
+    flaky("Lima")
+except ValueError:
+    pass
+agentops.end_trace(failing, end_state="Error")
 
 agentops.start_session(tags=["legacy-api"])
 lookup("Rome")
