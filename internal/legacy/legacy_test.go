@@ -95,7 +95,7 @@ func session(extra map[string]any) map[string]any {
 		"session_id": sessionID, "init_timestamp": "2025-03-01T10:00:00.000000+00:00", "end_timestamp": nil,
 		"end_state": "Indeterminate", "end_state_reason": nil, "tags": []string{"legacy", "test"}, "video": nil,
 		"host_env": map[string]any{"SDK": map[string]any{"AgentOps SDK Version": "0.3.26", "Python Version": "3.12.1"}, "OS": map[string]any{"Hostname": "box", "OS": "Linux"}},
-		"jwt": nil, "token_cost": "", "config": "", "_lock": "", "is_running": true,
+		"jwt":      nil, "token_cost": "", "config": "", "_lock": "", "is_running": true,
 		"event_counts": map[string]int{"llms": 0},
 	}
 	for k, v := range extra {
