@@ -191,3 +191,15 @@ func TestPythonSDK04(t *testing.T) {
 		}
 	})
 }
+
+// TestPythonMetricsExporter sends metrics with the OTLP metric exporter of
+// the Python SDK's environment: the script exits non-zero unless the
+// server accepted them.
+func TestPythonMetricsExporter(t *testing.T) {
+	py := python(t, "AGENTOPS_PYTHON_04")
+	srv := servertest.Start(t)
+	out := runScript(t, py, "metrics04.py", map[string]string{"AGENTOPS_API_KEY": srv.Key, "AGENTOPS_API_ENDPOINT": srv.URL})
+	if !strings.Contains(out, "metrics export: SUCCESS") {
+		t.Errorf("output %q, want a successful export", out)
+	}
+}
