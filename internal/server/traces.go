@@ -92,11 +92,16 @@ type otlpRequest struct {
 	projectID string
 	mediaType string
 	body      *bytes.Buffer
-	release   func()
+	inflight  chan struct{} // the semaphore whose slot the request holds
 }
 
 // close returns the body buffer and the in-flight slot.
-func (q *otlpRequest) close() { q.release() }
+func (q *otlpRequest) close() {
+	if q.body.Cap() <= 4<<20 { // don't keep a giant buffer alive
+		bodyPool.Put(q.body)
+	}
+	<-q.inflight
+}
 
 // openOTLP authenticates an OTLP request, checks its content type, encoding
 // and size, takes a slot of the in-flight semaphore and reads the body. On
@@ -142,14 +147,9 @@ func (s *Server) openOTLP(w http.ResponseWriter, r *http.Request) (req otlpReque
 	}
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	release := func() {
-		if buf.Cap() <= 4<<20 { // don't keep a giant buffer alive
-			bodyPool.Put(buf)
-		}
-		<-s.inflight
-	}
+	req = otlpRequest{projectID: projectID, mediaType: mediaType, body: buf, inflight: s.inflight}
 	if status, msg := s.readBody(buf, w, r, gzipped); status != 0 {
-		release()
+		req.close()
 		reason := "malformed"
 		if status == http.StatusRequestEntityTooLarge {
 			reason = "too_large"
@@ -158,7 +158,7 @@ func (s *Server) openOTLP(w http.ResponseWriter, r *http.Request) (req otlpReque
 		writeError(w, status, msg)
 		return req, false
 	}
-	return otlpRequest{projectID: projectID, mediaType: mediaType, body: buf, release: release}, true
+	return req, true
 }
 
 // readBody reads the request body into buf, gunzipping if asked, within the
