@@ -183,8 +183,8 @@ func TestPythonSDK04(t *testing.T) {
 	t.Run("legacy start_session", func(t *testing.T) {
 		s := sessions["session"]
 		x := exportOf(t, srv, s.ID)
-		if *s.EndState != "Failure" || !slices.Equal(s.Tags, []string{"legacy-api"}) || s.Events.ToolCalls != 1 {
-			t.Errorf("%+v: want Failure, [legacy-api], 1 tool call", s)
+		if *s.EndState != "Failure" || s.EndStateReason != "rained out" || !slices.Equal(s.Tags, []string{"legacy-api"}) || s.Events.ToolCalls != 1 {
+			t.Errorf("%+v: want Failure (rained out), [legacy-api], 1 tool call", s)
 		}
 		if !strings.Contains(string(x.Session.HostEnv), `"host.`) {
 			t.Errorf("host env %s, want the host.* attributes start_session records", x.Session.HostEnv)
@@ -201,5 +201,31 @@ func TestPythonMetricsExporter(t *testing.T) {
 	out := runScript(t, py, "metrics04.py", map[string]string{"AGENTOPS_API_KEY": srv.Key, "AGENTOPS_API_ENDPOINT": srv.URL})
 	if !strings.Contains(out, "metrics export: SUCCESS") {
 		t.Errorf("output %q, want a successful export", out)
+	}
+}
+
+// TestPythonSDK04Quickstart: agentops.init() alone starts the session
+// "default", which the SDK ends with "Shutdown" at exit: Indeterminate
+// here, with the LLM call and the printed output.
+func TestPythonSDK04Quickstart(t *testing.T) {
+	py := python(t, "AGENTOPS_PYTHON_04")
+	srv := servertest.Start(t)
+	oai := newFakeOpenAI(t)
+	runScript(t, py, "agentops04_auto.py", map[string]string{
+		"AGENTOPS_API_KEY":           srv.Key,
+		"AGENTOPS_API_ENDPOINT":      srv.URL,
+		"AGENTOPS_EXPORTER_ENDPOINT": srv.URL + "/v1/traces",
+		"AGENTOPS_APP_URL":           srv.URL,
+		"OPENAI_BASE_URL":            oai.URL + "/v1",
+		"OPENAI_API_KEY":             "sk-compat-test",
+	})
+	s := ended(t, srv, "default")["default"]
+	if *s.EndState != "Indeterminate" || !slices.Equal(s.Tags, []string{"quickstart"}) || s.Events.LLMCalls != 1 ||
+		s.Tokens.Total != fakePromptTokens+fakeCompletionTokens || s.Cost.UnpricedCalls != 0 || s.Cost.TotalUSD <= 0 {
+		t.Errorf("%+v: want Indeterminate, [quickstart], one priced LLM call", s)
+	}
+	x := exportOf(t, srv, s.ID)
+	if len(x.Logs) != 1 || !strings.Contains(x.Logs[0].Text, "reply: "+fakeReply) {
+		t.Errorf("logs %+v, want the printed reply", x.Logs)
 	}
 }

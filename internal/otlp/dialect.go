@@ -55,6 +55,7 @@ const (
 	kExceptionStack
 	kEndState
 	kEndStateReason
+	kLegacyEndStateReason
 	kTags
 	numKeys
 )
@@ -140,6 +141,8 @@ func keyOf(k string) (attrKey, bool) {
 		return kEndState, true
 	case semconv.EndStateReason:
 		return kEndStateReason, true
+	case semconv.LegacyEndStateReason:
+		return kLegacyEndStateReason, true
 	case semconv.Tags:
 		return kTags, true
 	}

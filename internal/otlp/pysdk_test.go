@@ -21,6 +21,7 @@ func TestNormalizePythonSDK04(t *testing.T) {
 		wantKind  string
 		wantOp    string
 		wantState string
+		reason    string
 	}{
 		{
 			name:     "start_trace root is named as the trace, not trace.session",
@@ -33,6 +34,17 @@ func TestNormalizePythonSDK04(t *testing.T) {
 			attrs:    map[string]any{"agentops.span.kind": "session", "operation.name": "session", "agentops.session.end_state": "Fail"},
 			edit:     []func(ptrace.Span){named("session.session")},
 			wantName: "session", wantKind: "session", wantState: "Failure",
+		},
+		{
+			name:     "legacy end_session's reason",
+			attrs:    map[string]any{"agentops.span.kind": "session", "agentops.session.end_state": "Fail", "agentops.legacy.end_state_reason": "gave up"},
+			wantName: "span", wantKind: "session", wantState: "Failure", reason: "gave up",
+		},
+		{
+			name: "the current reason wins over the legacy one",
+			attrs: map[string]any{"agentops.span.kind": "session", "agentops.session.end_state": "Fail",
+				"agentops.session.end_state_reason": "current", "agentops.legacy.end_state_reason": "legacy"},
+			wantName: "span", wantKind: "session", wantState: "Failure", reason: "current",
 		},
 		{
 			name:     "a name that does not follow the pattern is kept",
@@ -83,9 +95,9 @@ func TestNormalizePythonSDK04(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := normalizeOne(t, oneSpan(t, tt.attrs, tt.edit...), Limits{})
-			if s.Name != tt.wantName || string(s.Kind) != tt.wantKind || s.Operation != tt.wantOp || s.EndState != tt.wantState {
-				t.Errorf("name %q kind %q operation %q end state %q; want %q %q %q %q",
-					s.Name, s.Kind, s.Operation, s.EndState, tt.wantName, tt.wantKind, tt.wantOp, tt.wantState)
+			if s.Name != tt.wantName || string(s.Kind) != tt.wantKind || s.Operation != tt.wantOp || s.EndState != tt.wantState || s.EndStateReason != tt.reason {
+				t.Errorf("name %q kind %q operation %q end state %q (%q); want %q %q %q %q (%q)",
+					s.Name, s.Kind, s.Operation, s.EndState, s.EndStateReason, tt.wantName, tt.wantKind, tt.wantOp, tt.wantState, tt.reason)
 			}
 		})
 	}

@@ -141,7 +141,7 @@ func (n *normalizer) span(s *model.Span, sp ptrace.Span) {
 	s.ErrorStack = firstNonEmpty(exc.stack, k.str(kExceptionStack))
 
 	s.EndState = endState(k.str(kEndState))
-	s.EndStateReason = k.str(kEndStateReason)
+	s.EndStateReason = k.str(kEndStateReason, kLegacyEndStateReason)
 	s.Tags = k.tags()
 	n.clipTyped(s)
 }

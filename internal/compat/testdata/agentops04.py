@@ -12,7 +12,7 @@ Four sessions:
                 session's terminal log when this first trace ends
   decorated-run @trace(name=..., tags=...) around a tool
   failing-run   a @tool that raises, then end_trace(end_state="Error")
-  session       legacy start_session(tags=...)/end_session("Fail")
+  session       legacy start_session(tags=...)/end_session("Fail", end_state_reason=...)
 """
 
 import agentops
@@ -71,4 +71,4 @@ agentops.end_trace(failing, end_state="Error")
 
 agentops.start_session(tags=["legacy-api"])
 lookup("Rome")
-agentops.end_session("Fail")
+agentops.end_session("Fail", end_state_reason="rained out")
