@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -89,10 +91,32 @@ func (a *Authenticator) parse(token string) (*claims, error) {
 	return &c, nil
 }
 
-// IssueSessionToken returns a token for projectID that also names a session,
-// as the legacy v2 API's create_session answers: tied to the key the
-// request authenticated with when keyHash is not nil (see Exchange).
-func (a *Authenticator) IssueSessionToken(projectID string, keyHash []byte, sessionID string) (string, error) {
+// SessionToken returns a token for projectID that also names a session,
+// as the legacy v2 API's create_session answers. It is tied to the same API
+// key as the request's credential (the key itself, or the key a presented
+// token is tied to), so revoking that key ends it too. Call it only for a
+// request FromRequest accepted for projectID.
+func (a *Authenticator) SessionToken(r *http.Request, projectID, sessionID string) (string, error) {
+	var keyHash []byte
+	cred := strings.TrimSpace(r.Header.Get(HeaderAPIKey))
+	if cred == "" {
+		cred, _ = bearer(r)
+	}
+	if _, isKey := canonicalKey(cred); isKey {
+		h, err := HashKey(cred)
+		if err != nil {
+			return "", err
+		}
+		keyHash = h
+	} else {
+		c, err := a.parse(cred)
+		if err != nil {
+			return "", err
+		}
+		if keyHash, err = hex.DecodeString(c.KeyID); err != nil {
+			return "", fmt.Errorf("%w: bad key_id", ErrInvalidToken)
+		}
+	}
 	return a.issueFor(projectID, keyHash, sessionID)
 }
 

@@ -70,8 +70,8 @@ func New(a *auth.Authenticator, in Ingester, r store.SessionReader, cfg Config) 
 //	POST /v2/reauthorize_jwt  {"session_id"}           → {"status", "jwt"}
 //	POST /v2/developer_errors {"type", "message", ...} → {"status"} (logged, not stored)
 //
-// "jwt" is a token naming the project and the session: later calls may
-// authenticate with it alone. token_cost is the session's known cost in
+// "jwt" is a token naming the project and the session, tied to the
+// request's API key: later calls may authenticate with it alone. token_cost is the session's known cost in
 // USD, as a decimal string. Errors are 4xx/5xx with {"error", "message"}.
 func (h *Handler) Register(mux *http.ServeMux) {
 	for path, serve := range map[string]func(http.ResponseWriter, *http.Request, string){
@@ -175,13 +175,9 @@ func (h *Handler) storeRoot(w http.ResponseWriter, r *http.Request, projectID st
 }
 
 // token answers a token for the project that names the session, tied to
-// the API key when the request came with one.
+// the API key of the request's credential.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request, projectID string, id model.TraceID) (string, bool) {
-	var keyHash []byte
-	if key := strings.TrimSpace(r.Header.Get(auth.HeaderAPIKey)); key != "" {
-		keyHash, _ = auth.HashKey(key) // FromRequest accepted it: it hashes
-	}
-	token, err := h.auth.IssueSessionToken(projectID, keyHash, id.String())
+	token, err := h.auth.SessionToken(r, projectID, id.String())
 	if err != nil {
 		h.cfg.Logger.Error("legacy API: issuing a token", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal error while issuing a token")
