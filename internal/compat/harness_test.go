@@ -42,7 +42,12 @@ func runScript(t *testing.T, py, script string, env map[string]string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a hung interpreter must not hang the suite
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, filepath.Join("testdata", script))
+	path, err := filepath.Abs(filepath.Join("testdata", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, py, path)
+	cmd.Dir = t.TempDir() // the SDKs write agentops.log into the working directory
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AGENTOPS_") && !strings.HasPrefix(kv, "OPENAI_") {
 			cmd.Env = append(cmd.Env, kv)
