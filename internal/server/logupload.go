@@ -42,6 +42,13 @@ func (s *Server) handleLogUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes))
 		return
 	}
+	// Bodies in memory at once are bounded by the same semaphore as OTLP's.
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	case <-r.Context().Done():
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		status, msg := tooLargeOr(err, http.StatusBadRequest, "reading request body: "+err.Error(), s.cfg.MaxBodyBytes)
