@@ -31,6 +31,10 @@ type Ingester interface {
 type Config struct {
 	MaxBodyBytes int64 // a larger body is refused with 413
 	MaxEvents    int   // events (spans) per request; more is refused with 413
+	// Inflight, when set, is a semaphore a request holds a slot of while it
+	// reads and stores its body (the server shares OTLP's): it bounds the
+	// bodies in memory at once.
+	Inflight chan struct{}
 	Logger       *slog.Logger
 	Now          func() time.Time // default time.Now
 }
@@ -101,6 +105,14 @@ func (h *Handler) authenticated(serve func(http.ResponseWriter, *http.Request, s
 			}
 			writeError(w, status, msg)
 			return
+		}
+		if h.cfg.Inflight != nil {
+			select {
+			case h.cfg.Inflight <- struct{}{}:
+				defer func() { <-h.cfg.Inflight }()
+			case <-r.Context().Done():
+				return
+			}
 		}
 		serve(w, r, projectID)
 	}

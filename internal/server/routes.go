@@ -29,7 +29,7 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux.Handle("/v3/auth/token", auth.TokenHandler(s.auth))
 	// The JSON API of the AgentOps SDKs before OpenTelemetry (0.3.x).
 	legacy.New(s.auth, s.pipeline, s.store, legacy.Config{
-		MaxBodyBytes: s.cfg.MaxBodyBytes, MaxEvents: s.cfg.MaxSpansPerRequest, Logger: s.log,
+		MaxBodyBytes: s.cfg.MaxBodyBytes, MaxEvents: s.cfg.MaxSpansPerRequest, Inflight: s.inflight, Logger: s.log,
 	}).Register(mux)
 
 	sessions := s.withProject(api.New(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
