@@ -35,8 +35,8 @@ type Config struct {
 	// reads and stores its body (the server shares OTLP's): it bounds the
 	// bodies in memory at once.
 	Inflight chan struct{}
-	Logger       *slog.Logger
-	Now          func() time.Time // default time.Now
+	Logger   *slog.Logger
+	Now      func() time.Time // default time.Now
 }
 
 // Handler serves the legacy v2 JSON API. Every route authenticates like
