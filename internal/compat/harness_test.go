@@ -64,6 +64,19 @@ func runScript(t *testing.T, py, script string, env map[string]string) string {
 	return string(out)
 }
 
+// sdkEnv is the environment that points the official SDKs at srv and the
+// openai client at the fake: the variables their docs name.
+func sdkEnv(srv *servertest.Server, oai *fakeOpenAI) map[string]string {
+	return map[string]string{
+		"AGENTOPS_API_KEY":           srv.Key,
+		"AGENTOPS_API_ENDPOINT":      srv.URL,
+		"AGENTOPS_EXPORTER_ENDPOINT": srv.URL + "/v1/traces", // read by 0.4.x only
+		"AGENTOPS_APP_URL":           srv.URL,                // idem
+		"OPENAI_BASE_URL":            oai.URL + "/v1",
+		"OPENAI_API_KEY":             "sk-compat-test",
+	}
+}
+
 // fakeOpenAI serves POST /v1/chat/completions as OpenAI documents it (a
 // chat.completion object with usage), counting the calls.
 type fakeOpenAI struct {

@@ -20,12 +20,7 @@ func TestPythonSDK03(t *testing.T) {
 	py := python(t, "AGENTOPS_PYTHON_03")
 	srv := servertest.Start(t)
 	oai := newFakeOpenAI(t)
-	out := runScript(t, py, "agentops03.py", map[string]string{
-		"AGENTOPS_API_KEY":      srv.Key,
-		"AGENTOPS_API_ENDPOINT": srv.URL,
-		"OPENAI_BASE_URL":       oai.URL + "/v1",
-		"OPENAI_API_KEY":        "sk-compat-test",
-	})
+	out := runScript(t, py, "agentops03.py", sdkEnv(srv, oai))
 	t.Logf("script output:\n%s", out)
 	if n := oai.calls.Load(); n != 1 {
 		t.Errorf("fake OpenAI answered %d calls, want 1", n)

@@ -79,14 +79,7 @@ func TestPythonSDK04(t *testing.T) {
 	py := python(t, "AGENTOPS_PYTHON_04")
 	srv := servertest.Start(t)
 	oai := newFakeOpenAI(t)
-	out := runScript(t, py, "agentops04.py", map[string]string{
-		"AGENTOPS_API_KEY":           srv.Key,
-		"AGENTOPS_API_ENDPOINT":      srv.URL,
-		"AGENTOPS_EXPORTER_ENDPOINT": srv.URL + "/v1/traces",
-		"AGENTOPS_APP_URL":           srv.URL,
-		"OPENAI_BASE_URL":            oai.URL + "/v1",
-		"OPENAI_API_KEY":             "sk-compat-test",
-	})
+	out := runScript(t, py, "agentops04.py", sdkEnv(srv, oai))
 	t.Logf("script output:\n%s", out)
 
 	sessions := ended(t, srv, "weather-run", "decorated-run", "failing-run", "session")
@@ -211,14 +204,7 @@ func TestPythonSDK04Quickstart(t *testing.T) {
 	py := python(t, "AGENTOPS_PYTHON_04")
 	srv := servertest.Start(t)
 	oai := newFakeOpenAI(t)
-	runScript(t, py, "agentops04_auto.py", map[string]string{
-		"AGENTOPS_API_KEY":           srv.Key,
-		"AGENTOPS_API_ENDPOINT":      srv.URL,
-		"AGENTOPS_EXPORTER_ENDPOINT": srv.URL + "/v1/traces",
-		"AGENTOPS_APP_URL":           srv.URL,
-		"OPENAI_BASE_URL":            oai.URL + "/v1",
-		"OPENAI_API_KEY":             "sk-compat-test",
-	})
+	runScript(t, py, "agentops04_auto.py", sdkEnv(srv, oai))
 	s := ended(t, srv, "default")["default"]
 	if *s.EndState != "Indeterminate" || !slices.Equal(s.Tags, []string{"quickstart"}) || s.Events.LLMCalls != 1 ||
 		s.Tokens.Total != fakePromptTokens+fakeCompletionTokens || s.Cost.UnpricedCalls != 0 || s.Cost.TotalUSD <= 0 {

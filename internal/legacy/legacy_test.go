@@ -2,7 +2,6 @@ package legacy_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -282,20 +281,7 @@ func TestLegacyBadInput(t *testing.T) {
 func TestLegacyProjectIsolation(t *testing.T) {
 	srv := servertest.Start(t)
 	c := client{t, srv.URL}
-	st, err := server.OpenStore(srv.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := st.CreateProject(context.Background(), "other")
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, k := auth.NewKey()
-	k.ProjectID = p.ID
-	if err := st.AddKey(context.Background(), k); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	otherKey := srv.AddProject(t, "other")
 
 	if a := c.post("/v2/create_events", events(llmEvent("e2000000-0000-4000-8000-000000000001", 1, 1)), auth.HeaderAPIKey, srv.Key); a.status != 200 {
 		t.Fatalf("create_events: %d %s", a.status, a.raw)

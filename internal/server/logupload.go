@@ -24,13 +24,8 @@ import (
 // the upload is durable; uploads are kept in order and shown with the
 // session (GET /v2/sessions/{id}/logs, and its export).
 func (s *Server) handleLogUpload(w http.ResponseWriter, r *http.Request) {
-	projectID, err := s.auth.FromRequest(r)
-	if err != nil {
-		status, msg := authStatus(err)
-		if status == http.StatusInternalServerError {
-			s.log.Error("authenticating a log upload", "err", err)
-		}
-		writeError(w, status, msg)
+	projectID, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
 	id, err := parseTraceIDHeader(r.Header.Get("Trace-Id"))

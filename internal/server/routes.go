@@ -56,17 +56,27 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 // withProject authenticates a REST request and puts its project in the context.
 func (s *Server) withProject(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		projectID, err := s.auth.FromRequest(r)
-		if err != nil {
-			status, msg := authStatus(err)
-			if status == http.StatusInternalServerError {
-				s.log.Error("authenticating a request", "err", err)
-			}
-			writeError(w, status, msg)
+		projectID, ok := s.authenticate(w, r)
+		if !ok {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), projectID)))
 	})
+}
+
+// authenticate returns the project of the request's credential; on failure
+// it has answered (401, 403, or 500 for a store failure, which it logs).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (projectID string, ok bool) {
+	projectID, err := s.auth.FromRequest(r)
+	if err != nil {
+		status, msg := authStatus(err)
+		if status == http.StatusInternalServerError {
+			s.log.Error("authenticating a request", "path", r.URL.Path, "err", err)
+		}
+		writeError(w, status, msg)
+		return "", false
+	}
+	return projectID, true
 }
 
 // recoverPanics turns a handler panic into a 500 and a log line: one bad

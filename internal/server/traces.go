@@ -108,14 +108,9 @@ func (q *otlpRequest) close() {
 // failure it has answered (4xx, or nothing when the client left) and ok is
 // false.
 func (s *Server) openOTLP(w http.ResponseWriter, r *http.Request) (req otlpRequest, ok bool) {
-	projectID, err := s.auth.FromRequest(r)
-	if err != nil {
+	projectID, ok := s.authenticate(w, r)
+	if !ok {
 		s.metrics.rejectRequest("auth")
-		status, msg := authStatus(err)
-		if status == http.StatusInternalServerError {
-			s.log.Error("authenticating an OTLP request", "err", err)
-		}
-		writeError(w, status, msg)
 		return req, false
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
