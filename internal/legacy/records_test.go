@@ -74,6 +74,8 @@ func TestEventSpans(t *testing.T) {
 				"gen_ai.prompt.0.role": "system", "gen_ai.prompt.1.content": "hi", "gen_ai.completion.0.role": "assistant", "gen_ai.completion.0.content": "hello"}},
 		{"error with a trigger object", `{"id":"4","event_type":"errors","error_type":"KeyError","details":{"k":"v"},"code":42,"trigger_event":{"id":"2","event_type":"tools"}}`,
 			"error", "KeyError", map[string]any{"error.type": "KeyError", "exception.message": `{"k":"v"}`, "agentops.error.code": "42", "agentops.error.trigger_event": "tools"}},
+		{"llm with a chatml wrapper", `{"id":"7","event_type":"llms","model":"claude-3-5-sonnet","prompt":{"type":"chatml","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]},"completion":{"role":"assistant","content":"yo"}}`,
+			"llm", "claude-3-5-sonnet", map[string]any{"gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": `[{"type":"text","text":"hi"}]`, "gen_ai.completion.0.content": "yo"}},
 		{"api", `{"id":"5","event_type":"apis","name":"GET /x"}`, "http", "GET /x", nil},
 		{"unknown type is an action", `{"id":"6","event_type":"custom"}`, "action", "custom", nil},
 	}

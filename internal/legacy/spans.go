@@ -280,10 +280,17 @@ func llmAttributes(a pcommon.Map, e *eventRecord) {
 }
 
 // putMessages writes prefix.N.role/content from a string (one message of
-// role def), a {role, content} object, or a list of either.
+// role def), a {role, content} object, a list of either, or a
+// {"type": "chatml", "messages": [...]} wrapper as older SDKs sent.
 func putMessages(a pcommon.Map, prefix string, raw json.RawMessage, def string) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return
+	}
+	var wrapped struct {
+		Messages json.RawMessage `json:"messages"`
+	}
+	if raw[0] == '{' && json.Unmarshal(raw, &wrapped) == nil && len(wrapped.Messages) > 0 && wrapped.Messages[0] == '[' {
+		raw = wrapped.Messages
 	}
 	var list []json.RawMessage
 	if raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
