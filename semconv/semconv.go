@@ -10,16 +10,19 @@ package semconv
 
 // AgentOps attributes.
 const (
-	SpanKind        = "agentops.span.kind"         // session, agent, tool, llm, ... (see Kind* below)
-	OperationName   = "operation.name"             // the name given to a decorated/wrapped function
-	Tags            = "agentops.tags"              // JSON list of strings, on the session's root span
-	EndState        = "agentops.session.end_state" // Success, Failure, Indeterminate
-	EndStateReason  = "agentops.session.end_state_reason"
-	ProjectID       = "agentops.project.id" // sent by some clients; the server ignores it
-	SessionName     = "agentops.session.name"
-	EntityInput     = "agentops.entity.input"  // JSON of a wrapped function's inputs
-	EntityOutput    = "agentops.entity.output" // JSON of a wrapped function's output
-	TruncatedSuffix = ".truncated"             // appended to an attribute key whose value the server cut
+	SpanKind       = "agentops.span.kind"         // session, agent, tool, llm, ... (see Kind* below)
+	OperationName  = "operation.name"             // the name given to a decorated/wrapped function
+	Tags           = "agentops.tags"              // JSON list of strings, on the session's root span
+	EndState       = "agentops.session.end_state" // Success, Failure, Indeterminate
+	EndStateReason = "agentops.session.end_state_reason"
+	// LegacyEndStateReason is where the Python SDK 0.4's legacy
+	// end_session(..., end_state_reason=...) puts the reason.
+	LegacyEndStateReason = "agentops.legacy.end_state_reason"
+	ProjectID            = "agentops.project.id" // sent by some clients; the server ignores it
+	SessionName          = "agentops.session.name"
+	EntityInput          = "agentops.entity.input"  // JSON of a wrapped function's inputs
+	EntityOutput         = "agentops.entity.output" // JSON of a wrapped function's output
+	TruncatedSuffix      = ".truncated"             // appended to an attribute key whose value the server cut
 )
 
 // Span kinds, the values of agentops.span.kind.
@@ -109,6 +112,7 @@ const (
 	TraceloopSpanKind       = "traceloop.span.kind"     // workflow, task, agent, tool, llm
 	OpenInferenceSpanKind   = "openinference.span.kind" // LLM, CHAIN, TOOL, AGENT, EMBEDDING, RETRIEVER, ...
 	LLMRequestType          = "llm.request.type"        // OpenLLMetry: chat, completion, embedding, rerank
+	GenAIRequestType        = "gen_ai.request.type"     // the same, as the AgentOps Python SDK's instrumentations send it
 	LLMUsageTotalTokens     = "llm.usage.total_tokens"  // OpenLLMetry
 	LLMModelName            = "llm.model_name"          // OpenInference
 	LLMProvider             = "llm.provider"            // OpenInference: openai, anthropic, ...

@@ -21,12 +21,17 @@ const (
 	attrToolCallID     = "gen_ai.tool.call.id"
 	attrToolCallArgs   = "gen_ai.tool.call.arguments"
 	attrToolCallResult = "gen_ai.tool.call.result"
+	// The AgentOps Python SDK 0.4's @tool records its arguments and result
+	// under a key of the span's kind instead of agentops.entity.*.
+	attrToolInput  = "agentops.tool.input"
+	attrToolOutput = "agentops.tool.output"
 )
 
 // Export returns the complete export of one session of a project: its
 // metadata, statistics (as Stats), every action, LLM call, tool call and
-// error, and every span with all its raw data. An unknown session, and a
-// session of another project, is store.ErrNotFound.
+// error, every span with all its raw data, and (when r also implements
+// store.Logs) the uploaded terminal logs. An unknown session, and a session
+// of another project, is store.ErrNotFound.
 func Export(ctx context.Context, r store.SessionReader, projectID string, id model.TraceID, now time.Time, timeout time.Duration) (*SessionExport, error) {
 	timeout = orDefault(timeout)
 	s, err := r.Session(ctx, projectID, id)
@@ -53,6 +58,12 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 		Tools:   []ToolCall{},
 		Errors:  []ErrorRecord{},
 		Spans:   make([]Span, 0, len(spans)),
+		Logs:    []Log{},
+	}
+	if l, ok := r.(store.Logs); ok {
+		if x.Logs, err = logsOf(ctx, l, projectID, id); err != nil {
+			return nil, err
+		}
 	}
 	for i := range spans {
 		sp := &spans[i]
@@ -81,8 +92,8 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 				SpanRef: refOf(sp),
 				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName), sp.Name),
 				CallID:  attrs.firstString(attrToolCallID),
-				Input:   attrs.firstRaw(semconv.EntityInput, attrToolCallArgs),
-				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolCallResult),
+				Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs),
+				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult),
 			})
 		}
 		if sp.IsError() {

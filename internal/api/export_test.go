@@ -67,7 +67,7 @@ func TestExport(t *testing.T) {
 			}
 		}
 	})
-	if want := []string{"actions", "errors", "llms", "session", "spans", "stats", "tools"}; !slices.Equal(keys, want) {
+	if want := []string{"actions", "errors", "llms", "logs", "session", "spans", "stats", "tools"}; !slices.Equal(keys, want) {
 		t.Errorf("top-level keys %v, want %v", keys, want)
 	}
 	x := decode[SessionExport](t, rec)

@@ -36,10 +36,11 @@ const (
 )
 
 type handler struct {
-	r       store.SessionReader
-	timeout time.Duration
-	now     func() time.Time
-	log     *slog.Logger
+	r        store.SessionReader
+	logStore store.Logs // nil when r does not keep logs
+	timeout  time.Duration
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // New returns the handler of the session routes, which answers requests
@@ -47,6 +48,7 @@ type handler struct {
 //
 //	GET /v2/sessions/{id}/stats   SessionStats
 //	GET /v2/sessions/{id}/export  SessionExport
+//	GET /v2/sessions/{id}/logs    SessionLogs (when r also implements store.Logs)
 //	GET /v2/sessions              SessionList
 //
 // HEAD is answered like GET; other methods get 405. Every answer is JSON;
@@ -63,6 +65,10 @@ func New(r store.SessionReader, opts Options) http.Handler {
 	mux.HandleFunc("/v2/sessions", h.get(h.list))
 	mux.HandleFunc("/v2/sessions/{id}/stats", h.get(h.stats))
 	mux.HandleFunc("/v2/sessions/{id}/export", h.get(h.export))
+	if l, ok := r.(store.Logs); ok {
+		h.logStore = l
+		mux.HandleFunc("/v2/sessions/{id}/logs", h.get(h.logs))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, msgNoRoute)
 	})

@@ -79,6 +79,7 @@ type SessionExport struct {
 	Tools   []ToolCall    `json:"tools"`
 	Errors  []ErrorRecord `json:"errors"`
 	Spans   []Span        `json:"spans"`
+	Logs    []Log         `json:"logs"` // uploaded terminal output, oldest first; [] when none
 }
 
 // SessionInfo is a session's metadata.

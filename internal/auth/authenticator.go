@@ -240,3 +240,23 @@ func (a *Authenticator) verifyLive(ctx context.Context, token string) (string, e
 	}
 	return c.ProjectID, nil
 }
+
+// HTTPStatus maps an error of FromRequest to the status and message a
+// request with that credential is answered: 401 for a missing credential or
+// a bad token (the client should get a new one), 403 for a key that is
+// malformed, unknown or revoked, 500 for anything else (a store failure).
+func HTTPStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrNoCredential):
+		return http.StatusUnauthorized, "missing credential: send X-Agentops-Api-Key: <key> or Authorization: Bearer <token>"
+	case errors.Is(err, ErrInvalidToken):
+		return http.StatusUnauthorized, "invalid or expired token"
+	case errors.Is(err, ErrInvalidKeyFormat):
+		return http.StatusForbidden, "invalid API key format"
+	case errors.Is(err, ErrUnknownKey):
+		return http.StatusForbidden, "unknown API key"
+	case errors.Is(err, ErrRevokedKey):
+		return http.StatusForbidden, "API key has been revoked"
+	}
+	return http.StatusInternalServerError, "internal error while checking the credential"
+}

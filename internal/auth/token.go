@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -21,6 +23,10 @@ type claims struct {
 	// a 122-bit random key cannot be reversed, and the token's holder had
 	// the key anyway.
 	KeyID string `json:"key_id,omitempty"`
+	// SessionID is the session a legacy (v2 API) token was issued for:
+	// those SDKs name their session only through the token in some calls
+	// (create_agent). Empty for other tokens.
+	SessionID string `json:"session_id,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -32,6 +38,10 @@ func (a *Authenticator) IssueToken(projectID string) (string, error) {
 }
 
 func (a *Authenticator) issue(projectID string, keyHash []byte) (string, error) {
+	return a.issueFor(projectID, keyHash, "")
+}
+
+func (a *Authenticator) issueFor(projectID string, keyHash []byte, sessionID string) (string, error) {
 	if projectID == "" {
 		return "", errors.New("auth: issue token: empty project id")
 	}
@@ -39,6 +49,7 @@ func (a *Authenticator) issue(projectID string, keyHash []byte) (string, error) 
 	c := claims{
 		ProjectID: projectID,
 		KeyID:     hex.EncodeToString(keyHash),
+		SessionID: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(a.tokenTTL)),
@@ -78,4 +89,44 @@ func (a *Authenticator) parse(token string) (*claims, error) {
 		return nil, fmt.Errorf("%w: no project_id", ErrInvalidToken)
 	}
 	return &c, nil
+}
+
+// SessionToken returns a token for projectID that also names a session,
+// as the legacy v2 API's create_session answers. It is tied to the same API
+// key as the request's credential (the key itself, or the key a presented
+// token is tied to), so revoking that key ends it too. Call it only for a
+// request FromRequest accepted for projectID.
+func (a *Authenticator) SessionToken(r *http.Request, projectID, sessionID string) (string, error) {
+	var keyHash []byte
+	cred := strings.TrimSpace(r.Header.Get(HeaderAPIKey))
+	if cred == "" {
+		cred, _ = bearer(r)
+	}
+	if _, isKey := canonicalKey(cred); isKey {
+		h, err := HashKey(cred)
+		if err != nil {
+			return "", err
+		}
+		keyHash = h
+	} else {
+		c, err := a.parse(cred)
+		if err != nil {
+			return "", err
+		}
+		if keyHash, err = hex.DecodeString(c.KeyID); err != nil {
+			return "", fmt.Errorf("%w: bad key_id", ErrInvalidToken)
+		}
+	}
+	return a.issueFor(projectID, keyHash, sessionID)
+}
+
+// TokenSession returns the session a token from IssueSessionToken names,
+// "" for another valid token, or ErrInvalidToken. It checks the signature
+// and expiry only: authenticate the request with FromRequest first.
+func (a *Authenticator) TokenSession(token string) (string, error) {
+	c, err := a.parse(token)
+	if err != nil {
+		return "", err
+	}
+	return c.SessionID, nil
 }

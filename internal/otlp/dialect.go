@@ -20,7 +20,9 @@ const (
 	kTraceloopKind
 	kOpenInferenceKind
 	kLLMRequestType
+	kGenAIRequestType
 	kOperation
+	kOperationName
 	kProviderName
 	kSystem
 	kLLMProvider
@@ -53,6 +55,7 @@ const (
 	kExceptionStack
 	kEndState
 	kEndStateReason
+	kLegacyEndStateReason
 	kTags
 	numKeys
 )
@@ -68,6 +71,10 @@ func keyOf(k string) (attrKey, bool) {
 		return kOpenInferenceKind, true
 	case semconv.LLMRequestType:
 		return kLLMRequestType, true
+	case semconv.GenAIRequestType:
+		return kGenAIRequestType, true
+	case semconv.OperationName:
+		return kOperationName, true
 	case semconv.GenAIOperationName:
 		return kOperation, true
 	case semconv.GenAIProviderName:
@@ -134,6 +141,8 @@ func keyOf(k string) (attrKey, bool) {
 		return kEndState, true
 	case semconv.EndStateReason:
 		return kEndStateReason, true
+	case semconv.LegacyEndStateReason:
+		return kLegacyEndStateReason, true
 	case semconv.Tags:
 		return kTags, true
 	}
@@ -295,10 +304,39 @@ func (a *known) kind() model.Kind {
 	if k := openInferenceKind(a.str(kOpenInferenceKind)); k != "" {
 		return k
 	}
-	if a.str(kLLMRequestType) != "" {
+	if a.str(kLLMRequestType, kGenAIRequestType) != "" {
 		return semconv.KindLLM // chat, completion, embedding, rerank: all model calls
 	}
 	return semconv.KindUnknown
+}
+
+// operation is gen_ai.operation.name, else the operation named by a request
+// type (OpenLLMetry's llm.request.type; the AgentOps Python SDK's OpenAI
+// instrumentation sends it as gen_ai.request.type): chat, text_completion or
+// embeddings.
+func (a *known) operation() string {
+	if op := a.str(kOperation); op != "" {
+		return op
+	}
+	switch t := strings.ToLower(a.str(kLLMRequestType, kGenAIRequestType)); t {
+	case "completion":
+		return semconv.OpTextCompletion
+	case "embedding":
+		return semconv.OpEmbeddings
+	default:
+		return t
+	}
+}
+
+// sessionName is the name of a session root span: the AgentOps Python SDK
+// names its spans operation.name + "." + kind, so its trace "weather-run"
+// arrives as "weather-run.session"; the session is named as the user named
+// it.
+func (a *known) sessionName(spanName string) string {
+	if op := a.str(kOperationName); op != "" && spanName == op+"."+semconv.KindSession {
+		return op
+	}
+	return spanName
 }
 
 // agentOpsKind accepts the current agentops.span.kind values and those of
@@ -379,9 +417,12 @@ func endState(v string) string {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "success", "succeeded":
 		return semconv.EndStateSuccess
-	case "failure", "fail", "failed":
+	case "failure", "fail", "failed", "error":
+		// "Error": the AgentOps Python SDK 0.4's name for a failed trace.
 		return semconv.EndStateFailure
-	case "indeterminate":
+	case "indeterminate", "unknown", "unset", "shutdown":
+		// The Python SDK ends a trace "Unknown" when a decorated function
+		// left it open, "Shutdown" when the program exits with it open.
 		return semconv.EndStateIndeterminate
 	}
 	return ""

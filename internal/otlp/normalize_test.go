@@ -107,12 +107,12 @@ func TestNormalizeLLMDialects(t *testing.T) {
 			want:  llmFields{Usage: model.Usage{Input: 7, Output: 1, Total: 8}},
 		},
 		{
-			name: "OpenLLMetry total",
+			name: "OpenLLMetry total (and the request type as the operation)",
 			attrs: map[string]any{
 				"llm.request.type": "chat", "gen_ai.system": "Anthropic", "gen_ai.request.model": "claude-sonnet-4",
 				"gen_ai.usage.prompt_tokens": 10, "gen_ai.usage.completion_tokens": 5, "llm.usage.total_tokens": 15,
 			},
-			want: llmFields{"Anthropic", "", "claude-sonnet-4", "", model.Usage{Input: 10, Output: 5, Total: 15}},
+			want: llmFields{"Anthropic", "chat", "claude-sonnet-4", "", model.Usage{Input: 10, Output: 5, Total: 15}},
 		},
 		{
 			name: "OpenInference token counts and model",

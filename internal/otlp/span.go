@@ -107,7 +107,10 @@ func (n *normalizer) span(s *model.Span, sp ptrace.Span) {
 	s.Truncated = e.truncated
 
 	s.Kind = k.kind()
-	s.Operation = k.str(kOperation)
+	s.Operation = k.operation()
+	if s.Kind == semconv.KindSession && s.ParentID.IsZero() {
+		s.Name = k.sessionName(s.Name)
+	}
 	s.Provider = k.str(kProviderName, kSystem, kLLMProvider, kLLMSystem)
 	s.RequestModel = k.str(kRequestModel, kLLMModelName)
 	s.ResponseModel = k.str(kResponseModel)
@@ -138,7 +141,7 @@ func (n *normalizer) span(s *model.Span, sp ptrace.Span) {
 	s.ErrorStack = firstNonEmpty(exc.stack, k.str(kExceptionStack))
 
 	s.EndState = endState(k.str(kEndState))
-	s.EndStateReason = k.str(kEndStateReason)
+	s.EndStateReason = k.str(kEndStateReason, kLegacyEndStateReason)
 	s.Tags = k.tags()
 	n.clipTyped(s)
 }

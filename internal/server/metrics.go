@@ -93,7 +93,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 }
 
 func routeOf(path string) string {
-	for _, p := range []string{"/v1/traces", "/v3/auth/token", "/v2/sessions", "/healthz", "/readyz", "/metrics"} {
+	for _, p := range []string{"/v1/traces", "/v1/metrics", "/v4/logs/upload", "/v2/create_session", "/v2/update_session", "/v2/create_events", "/v2/update_events", "/v2/create_agent", "/v2/reauthorize_jwt", "/v2/developer_errors", "/v3/auth/token", "/v2/sessions", "/healthz", "/readyz", "/metrics"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return p
 		}

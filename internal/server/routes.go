@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/legacy"
 )
 
 // routes mounts every endpoint. Each route that reads or writes project data
@@ -19,7 +20,17 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", s.handleTraces)
 	mux.HandleFunc("/v1/traces", methodNotAllowed("POST"))
+	mux.HandleFunc("POST /v1/metrics", s.handleMetrics)
+	mux.HandleFunc("/v1/metrics", methodNotAllowed("POST"))
+	// The Python SDK posts to the path with its trailing slash; both are served.
+	mux.HandleFunc("POST /v4/logs/upload/{$}", s.handleLogUpload)
+	mux.HandleFunc("POST /v4/logs/upload", s.handleLogUpload)
+	mux.HandleFunc("/v4/logs/upload/{$}", methodNotAllowed("POST"))
 	mux.Handle("/v3/auth/token", auth.TokenHandler(s.auth))
+	// The JSON API of the AgentOps SDKs before OpenTelemetry (0.3.x).
+	legacy.New(s.auth, s.pipeline, s.store, legacy.Config{
+		MaxBodyBytes: s.cfg.MaxBodyBytes, MaxEvents: s.cfg.MaxSpansPerRequest, Inflight: s.inflight, Logger: s.log,
+	}).Register(mux)
 
 	sessions := s.withProject(api.New(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
 	mux.Handle("/v2/sessions", sessions)
@@ -45,17 +56,27 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 // withProject authenticates a REST request and puts its project in the context.
 func (s *Server) withProject(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		projectID, err := s.auth.FromRequest(r)
-		if err != nil {
-			status, msg := authStatus(err)
-			if status == http.StatusInternalServerError {
-				s.log.Error("authenticating a request", "err", err)
-			}
-			writeError(w, status, msg)
+		projectID, ok := s.authenticate(w, r)
+		if !ok {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), projectID)))
 	})
+}
+
+// authenticate returns the project of the request's credential; on failure
+// it has answered (401, 403, or 500 for a store failure, which it logs).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (projectID string, ok bool) {
+	projectID, err := s.auth.FromRequest(r)
+	if err != nil {
+		status, msg := authStatus(err)
+		if status == http.StatusInternalServerError {
+			s.log.Error("authenticating a request", "path", r.URL.Path, "err", err)
+		}
+		writeError(w, status, msg)
+		return "", false
+	}
+	return projectID, true
 }
 
 // recoverPanics turns a handler panic into a 500 and a log line: one bad

@@ -36,63 +36,16 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // handleTraces is POST /v1/traces: OTLP/HTTP, protobuf or JSON, optionally
 // gzip. It answers 200 only after every accepted span is committed.
 func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
-	projectID, err := s.auth.FromRequest(r)
-	if err != nil {
-		s.metrics.rejectRequest("auth")
-		status, msg := authStatus(err)
-		if status == http.StatusInternalServerError {
-			s.log.Error("authenticating an OTLP request", "err", err)
-		}
-		writeError(w, status, msg)
+	req, ok := s.openOTLP(w, r)
+	if !ok {
 		return
 	}
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mediaType != contentProto && mediaType != contentJSON {
-		s.metrics.rejectRequest("content_type")
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q: send %s or %s", r.Header.Get("Content-Type"), contentProto, contentJSON))
-		return
-	}
-	// Content codings are case-insensitive, and x-gzip is gzip (RFC 9110 8.4.1).
-	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
-	gzipped := enc == "gzip" || enc == "x-gzip"
-	if enc != "" && enc != "identity" && !gzipped {
-		s.metrics.rejectRequest("content_encoding")
-		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", r.Header.Get("Content-Encoding")))
-		return
-	}
-	if r.ContentLength > s.cfg.MaxBodyBytes {
-		s.metrics.rejectRequest("too_large")
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes))
-		return
-	}
-
-	// Bound the requests decoded at once: memory stays flat under load and
-	// the rest wait here, before their bodies are read.
-	select {
-	case s.inflight <- struct{}{}:
-		defer func() { <-s.inflight }()
-	case <-r.Context().Done():
-		return
-	}
-
-	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 4<<20 { // don't keep a giant buffer alive
-			bodyPool.Put(buf)
-		}
-	}()
-	if status, msg := s.readBody(buf, w, r, gzipped); status != 0 {
-		reason := "malformed"
-		if status == http.StatusRequestEntityTooLarge {
-			reason = "too_large"
-		}
-		s.metrics.rejectRequest(reason)
-		writeError(w, status, msg)
-		return
-	}
-
-	var td ptrace.Traces
+	defer req.close()
+	projectID, mediaType, buf := req.projectID, req.mediaType, req.body
+	var (
+		td  ptrace.Traces
+		err error
+	)
 	if mediaType == contentProto {
 		td, err = otlp.DecodeProto(buf.Bytes())
 	} else {
@@ -131,6 +84,76 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.spansAccepted(res.Accepted)
 	s.writeExportResponse(w, mediaType, res.Rejected)
+}
+
+// otlpRequest is an OTLP/HTTP request that passed the checks every OTLP
+// route shares: its project, media type and (gunzipped) body.
+type otlpRequest struct {
+	projectID string
+	mediaType string
+	body      *bytes.Buffer
+	inflight  chan struct{} // the semaphore whose slot the request holds
+}
+
+// close returns the body buffer and the in-flight slot.
+func (q *otlpRequest) close() {
+	if q.body.Cap() <= 4<<20 { // don't keep a giant buffer alive
+		bodyPool.Put(q.body)
+	}
+	<-q.inflight
+}
+
+// openOTLP authenticates an OTLP request, checks its content type, encoding
+// and size, takes a slot of the in-flight semaphore and reads the body. On
+// failure it has answered (4xx, or nothing when the client left) and ok is
+// false.
+func (s *Server) openOTLP(w http.ResponseWriter, r *http.Request) (req otlpRequest, ok bool) {
+	projectID, ok := s.authenticate(w, r)
+	if !ok {
+		s.metrics.rejectRequest("auth")
+		return req, false
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != contentProto && mediaType != contentJSON {
+		s.metrics.rejectRequest("content_type")
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Type %q: send %s or %s", r.Header.Get("Content-Type"), contentProto, contentJSON))
+		return req, false
+	}
+	// Content codings are case-insensitive, and x-gzip is gzip (RFC 9110 8.4.1).
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	gzipped := enc == "gzip" || enc == "x-gzip"
+	if enc != "" && enc != "identity" && !gzipped {
+		s.metrics.rejectRequest("content_encoding")
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q: send gzip or none", r.Header.Get("Content-Encoding")))
+		return req, false
+	}
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		s.metrics.rejectRequest("too_large")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes))
+		return req, false
+	}
+
+	// Bound the requests decoded at once: memory stays flat under load and
+	// the rest wait here, before their bodies are read.
+	select {
+	case s.inflight <- struct{}{}:
+	case <-r.Context().Done():
+		return req, false
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	req = otlpRequest{projectID: projectID, mediaType: mediaType, body: buf, inflight: s.inflight}
+	if status, msg := s.readBody(buf, w, r, gzipped); status != 0 {
+		req.close()
+		reason := "malformed"
+		if status == http.StatusRequestEntityTooLarge {
+			reason = "too_large"
+		}
+		s.metrics.rejectRequest(reason)
+		writeError(w, status, msg)
+		return req, false
+	}
+	return req, true
 }
 
 // readBody reads the request body into buf, gunzipping if asked, within the
@@ -197,21 +220,7 @@ func (s *Server) writeExportResponse(w http.ResponseWriter, mediaType string, re
 }
 
 // authStatus maps a credential error to its HTTP status and message.
-func authStatus(err error) (int, string) {
-	switch {
-	case errors.Is(err, auth.ErrNoCredential):
-		return http.StatusUnauthorized, "missing credential: send X-Agentops-Api-Key: <key> or Authorization: Bearer <token>"
-	case errors.Is(err, auth.ErrInvalidToken):
-		return http.StatusUnauthorized, "invalid or expired token"
-	case errors.Is(err, auth.ErrInvalidKeyFormat):
-		return http.StatusForbidden, "invalid API key format"
-	case errors.Is(err, auth.ErrUnknownKey):
-		return http.StatusForbidden, "unknown API key"
-	case errors.Is(err, auth.ErrRevokedKey):
-		return http.StatusForbidden, "API key has been revoked"
-	}
-	return http.StatusInternalServerError, "internal error while checking the credential"
-}
+func authStatus(err error) (int, string) { return auth.HTTPStatus(err) }
 
 // writeRetryable answers 503 with Retry-After: a status every OTLP exporter
 // retries.

@@ -27,6 +27,7 @@ type Store interface {
 	Projects
 	Keys
 	Prices
+	Logs
 	// Close flushes and releases the backend. No method may be called after.
 	Close() error
 }
@@ -164,4 +165,23 @@ type Prices interface {
 	DeletePrice(ctx context.Context, projectID, model string) error
 	// ProjectPrices returns a project's overrides, by model name.
 	ProjectPrices(ctx context.Context, projectID string) ([]Price, error)
+}
+
+// Log is one upload of a session's terminal output.
+type Log struct {
+	At   time.Time `json:"uploaded_at"` // server clock at the upload
+	Text string    `json:"text"`
+}
+
+// Logs stores the terminal output clients upload for a session (the
+// official Python SDK's POST /v4/logs/upload/ sends what the program printed
+// when its trace ends). A log may arrive before any span of its trace: it is
+// kept all the same, keyed by (project, trace).
+type Logs interface {
+	// AddLog stores one upload for a trace of a project, after the ones
+	// before it. It returns nil only once the upload is durable.
+	AddLog(ctx context.Context, projectID string, id model.TraceID, l Log) error
+	// Logs returns a trace's uploads in the order they were added, none (and
+	// no error) when there are none.
+	Logs(ctx context.Context, projectID string, id model.TraceID) ([]Log, error)
 }

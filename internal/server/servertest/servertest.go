@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/server"
+	"github.com/agentops-go/agentops/internal/store"
 )
 
 // Server is a running server with a fresh data directory and a default
@@ -19,6 +20,7 @@ type Server struct {
 	URL     string // http://127.0.0.1:PORT
 	Key     string
 	DataDir string
+	store   store.Store // the server's own; its admin methods are safe to call while it serves
 }
 
 // Start runs a server until the test ends. mutate adjusts the config
@@ -64,5 +66,21 @@ func Start(t testing.TB, mutate ...func(*server.Config)) *Server {
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir}
+	return &Server{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, store: st}
+}
+
+// AddProject creates another project in the running server's store and
+// returns its API key (for isolation tests).
+func (s *Server) AddProject(t testing.TB, name string) string {
+	t.Helper()
+	p, err := s.store.CreateProject(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, k := auth.NewKey()
+	k.ProjectID = p.ID
+	if err := s.store.AddKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -117,6 +117,22 @@ CREATE TABLE session_tags (
 	PRIMARY KEY (project, tag, session)
 ) WITHOUT ROWID;
 `,
+	// 2: reserved for the migration another branch adds (see
+	// docs/ARCHITECTURE.md); a no-op here so that version 3 has its number.
+	`SELECT 1`,
+	// 3: the terminal logs uploaded per session (store.Logs). Keyed by the
+	// project's id as text, not project_ids.n: a log may come before the
+	// trace's first span, and uploads are rare (one per trace at most).
+	`
+CREATE TABLE session_logs (
+	id       INTEGER PRIMARY KEY,
+	project  TEXT NOT NULL,
+	trace_id BLOB NOT NULL,
+	at       INTEGER NOT NULL,
+	body     TEXT NOT NULL
+);
+CREATE INDEX session_logs_trace ON session_logs (project, trace_id, id);
+`,
 }
 
 // schemaVersion is the version Open brings a database to.
