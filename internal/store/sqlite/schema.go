@@ -117,6 +117,27 @@ CREATE TABLE session_tags (
 	PRIMARY KEY (project, tag, session)
 ) WITHOUT ROWID;
 `,
+	// 2 and 3: taken by other branches of issue 6 (this placeholder is
+	// replaced by theirs at merge; it never ships).
+	`SELECT 1`,
+	`SELECT 1`,
+	// 4: span lookup by span id alone (store.SpanLocator).
+	`
+-- One row per span_chunks row: the chunk's trace and a Bloom filter of its
+-- span ids (~10 bits a span, ~1% false positives; spanfilter.go). Keyed by
+-- (project, chunk), so a row appends at the edge of its project's range,
+-- as the chunk does: the write path gains one small append per chunk, never
+-- a random leaf per span, which an index keyed by span id would cost. A
+-- lookup scans the project's filters newest first and reads the traces
+-- whose filter matches.
+CREATE TABLE span_filters (
+	project  INTEGER NOT NULL,
+	chunk    INTEGER NOT NULL,
+	trace_id BLOB NOT NULL,
+	bits     BLOB NOT NULL,
+	PRIMARY KEY (project, chunk)
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the version Open brings a database to.

@@ -27,6 +27,7 @@ const (
 	projectNSQL      = `SELECT n FROM project_ids WHERE id = ?`
 	addProjectSQL    = `INSERT INTO project_ids (id) VALUES (?) ON CONFLICT DO NOTHING`
 	insertChunkSQL   = `INSERT INTO span_chunks (data) VALUES (?)`
+	insertFilterSQL  = `INSERT INTO span_filters (project, chunk, trace_id, bits) VALUES (?, ?, ?, ?)`
 	readSessionSQL   = `SELECT ` + sessionColumns + `, s.chunks, s.id FROM sessions s WHERE s.project = ? AND s.trace_id = ?`
 	insertSessionSQL = `INSERT INTO sessions (
 	name, name_rank, end_time, last_seen, root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
@@ -75,10 +76,11 @@ func (p *prepared) Len() int { return p.spans }
 
 // preparedChunk is one (project, trace) of a prepared call.
 type preparedChunk struct {
-	key   chunkKey
-	blob  []byte // the packed body, as stored
-	hash  uint64 // xxhash64 of the unpacked body: what identifies a retry
-	delta model.Delta
+	key    chunkKey
+	blob   []byte // the packed body, as stored
+	hash   uint64 // xxhash64 of the unpacked body: what identifies a retry
+	filter []byte // Bloom filter of the span ids (spanfilter.go)
+	delta  model.Delta
 }
 
 type chunkKey struct {
@@ -96,7 +98,7 @@ type writeTx struct {
 	tx                                                *sql.Tx
 	projectN, addProject, insertChunk, readSession    *sql.Stmt
 	insertSession, updateSession, updateStart, addTag *sql.Stmt
-	deleteTag                                         *sql.Stmt
+	deleteTag, insertFilter                           *sql.Stmt
 }
 
 // WriteSpans implements store.SpanWriter: Prepare, then WritePrepared.
@@ -129,17 +131,19 @@ func (s *Store) Prepare(spans []model.Span, now time.Time) (store.Prepared, erro
 		cs := p.chunkSpans(spans, c)
 		body := p.enc.encode(cs)
 		out.chunks[i] = preparedChunk{
-			key:   c.key,
-			hash:  xxhash.Sum64(body),
-			blob:  bytes.Clone(p.enc.pack(body)),
-			delta: model.Summarize(cs, nowNanos),
+			key:    c.key,
+			hash:   xxhash.Sum64(body),
+			blob:   bytes.Clone(p.enc.pack(body)),
+			filter: spanFilter(cs),
+			delta:  model.Summarize(cs, nowNanos),
 		}
 	}
 	return out, nil
 }
 
 // WritePrepared implements store.Preparer: one transaction; per chunk, one
-// chunk row appended and one session row read then written.
+// chunk row and its span filter appended and one session row read then
+// written.
 func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -164,6 +168,7 @@ func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) err
 		{&wt.insertChunk, s.stmts.insertChunk}, {&wt.readSession, s.stmts.readSession},
 		{&wt.insertSession, s.stmts.insertSession}, {&wt.updateSession, s.stmts.updateSession},
 		{&wt.updateStart, s.stmts.updateStart}, {&wt.addTag, s.stmts.addTag}, {&wt.deleteTag, s.stmts.deleteTag},
+		{&wt.insertFilter, s.stmts.insertFilter},
 	} {
 		*p.dst = tx.StmtContext(bg, p.src)
 	}
@@ -224,6 +229,9 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, c *preparedChunk) 
 	id, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("insert chunk: %w", err)
+	}
+	if _, err := wt.insertFilter.ExecContext(ctx, project, id, c.key.trace[:], c.filter); err != nil {
+		return fmt.Errorf("insert span filter: %w", err)
 	}
 	ref := makeChunkref(hash, id)
 	list = append(list, ref[:]...)
