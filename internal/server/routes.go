@@ -25,6 +25,10 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux.Handle("/v2/sessions", sessions)
 	mux.Handle("/v2/sessions/", sessions)
 
+	mux.Handle("/public/v1/auth/access_token", auth.AccessTokenHandler(s.auth))
+	public := s.withProject(api.NewPublic(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}))
+	mux.Handle("/public/v1/", public)
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
