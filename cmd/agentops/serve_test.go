@@ -148,7 +148,7 @@ func freeAddr(t *testing.T) string {
 func TestServeChildListensWhereTheEnvironmentSays(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "from-env")
 	addr := freeAddr(t)
-	c := startChild(t, []string{"AGENTOPS_ADDR=" + addr, "AGENTOPS_DATA=" + dir, "AGENTOPS_MAX_SPANS_PER_REQUEST=3"}, "serve")
+	c := startChild(t, []string{"AGENTOPS_ADDR=" + addr, "AGENTOPS_DATA=" + dir, "AGENTOPS_MAX_SPANS_PER_REQUEST=3", "AGENTOPS_GRPC_ADDR="}, "serve")
 	c.waitBanner(t, true)
 	if c.URL != "http://"+addr {
 		t.Errorf("listening on %s, want http://%s from AGENTOPS_ADDR", c.URL, addr)

@@ -16,12 +16,13 @@ import (
 // testServer is a real server on a loopback socket with a fresh data
 // directory, a default project and its key.
 type testServer struct {
-	URL     string
-	Key     string
-	DataDir string
-	srv     *Server
-	stop    context.CancelFunc
-	done    chan error
+	URL      string
+	GRPCAddr string // host:port of OTLP/gRPC; "" when disabled
+	Key      string
+	DataDir  string
+	srv      *Server
+	stop     context.CancelFunc
+	done     chan error
 }
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {

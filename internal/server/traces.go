@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +15,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
-	"github.com/agentops-go/agentops/internal/auth"
-	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/otlp"
 )
 
@@ -38,11 +35,7 @@ var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 	projectID, err := s.auth.FromRequest(r)
 	if err != nil {
-		s.metrics.rejectRequest("auth")
-		status, msg := authStatus(err)
-		if status == http.StatusInternalServerError {
-			s.log.Error("authenticating an OTLP request", "err", err)
-		}
+		status, msg := s.authFailed(err)
 		writeError(w, status, msg)
 		return
 	}
@@ -66,14 +59,11 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Bound the requests decoded at once: memory stays flat under load and
-	// the rest wait here, before their bodies are read.
-	select {
-	case s.inflight <- struct{}{}:
-		defer func() { <-s.inflight }()
-	case <-r.Context().Done():
+	release, ok := s.acquire(r.Context())
+	if !ok {
 		return
 	}
+	defer release()
 
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -103,34 +93,16 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error()) // otlp's errors name the request and the encoding
 		return
 	}
-	if n := td.SpanCount(); n > s.cfg.MaxSpansPerRequest {
-		s.metrics.rejectRequest("too_many_spans")
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request carries %d spans, more than the limit of %d: send smaller batches", n, s.cfg.MaxSpansPerRequest))
-		return
-	}
-
-	res, err := s.pipeline.Export(r.Context(), projectID, td)
-	s.metrics.spansRejected("invalid_id", res.Rejected.Count)
-	if err != nil {
-		switch {
-		case errors.Is(err, ingest.ErrOverloaded):
-			s.metrics.rejectRequest("overloaded")
-			writeRetryable(w, "ingest queue is full: retry later")
-		case errors.Is(err, ingest.ErrClosed):
-			s.metrics.rejectRequest("shutting_down")
-			writeRetryable(w, "server is shutting down: retry later")
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			s.metrics.rejectRequest("client_gone")
-			writeRetryable(w, "request ended before its spans were committed")
-		default:
-			s.metrics.rejectRequest("store")
-			s.log.Error("committing spans", "err", err)
-			writeRetryable(w, "spans could not be stored: retry later")
+	rej, xerr := s.export(r.Context(), projectID, td)
+	if xerr != nil {
+		if xerr.retry {
+			writeRetryable(w, xerr.msg)
+		} else {
+			writeError(w, http.StatusRequestEntityTooLarge, xerr.msg)
 		}
 		return
 	}
-	s.metrics.spansAccepted(res.Accepted)
-	s.writeExportResponse(w, mediaType, res.Rejected)
+	s.writeExportResponse(w, mediaType, rej)
 }
 
 // readBody reads the request body into buf, gunzipping if asked, within the
@@ -194,23 +166,6 @@ func (s *Server) writeExportResponse(w http.ResponseWriter, mediaType string, re
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
-}
-
-// authStatus maps a credential error to its HTTP status and message.
-func authStatus(err error) (int, string) {
-	switch {
-	case errors.Is(err, auth.ErrNoCredential):
-		return http.StatusUnauthorized, "missing credential: send X-Agentops-Api-Key: <key> or Authorization: Bearer <token>"
-	case errors.Is(err, auth.ErrInvalidToken):
-		return http.StatusUnauthorized, "invalid or expired token"
-	case errors.Is(err, auth.ErrInvalidKeyFormat):
-		return http.StatusForbidden, "invalid API key format"
-	case errors.Is(err, auth.ErrUnknownKey):
-		return http.StatusForbidden, "unknown API key"
-	case errors.Is(err, auth.ErrRevokedKey):
-		return http.StatusForbidden, "API key has been revoked"
-	}
-	return http.StatusInternalServerError, "internal error while checking the credential"
 }
 
 // writeRetryable answers 503 with Retry-After: a status every OTLP exporter

@@ -123,18 +123,18 @@ CREATE TABLE session_tags (
 	`SELECT 1`,
 	// 4: span lookup by span id alone (store.SpanLocator).
 	`
--- One row per span_chunks row: the chunk's trace and a Bloom filter of its
--- span ids (~10 bits a span, ~1% false positives; spanfilter.go). Keyed by
--- (project, chunk), so a row appends at the edge of its project's range,
--- as the chunk does: the write path gains one small append per chunk, never
--- a random leaf per span, which an index keyed by span id would cost. A
--- lookup scans the project's filters newest first and reads the traces
+-- Span filters: per transaction and project, one row holding each stored
+-- chunk's trace id and a Bloom filter of its span ids (~10 bits a span, ~1%
+-- false positives; spanfilter.go); chunk is the last span_chunks id the row
+-- covers. Keyed (project, chunk): a row appends at the edge of its
+-- project's range. The write path gains one small append per commit,
+-- never a random leaf per span, which an index keyed by span id would
+-- cost. A lookup scans the project's rows newest first and reads the traces
 -- whose filter matches.
 CREATE TABLE span_filters (
-	project  INTEGER NOT NULL,
-	chunk    INTEGER NOT NULL,
-	trace_id BLOB NOT NULL,
-	bits     BLOB NOT NULL,
+	project INTEGER NOT NULL,
+	chunk   INTEGER NOT NULL,
+	filters BLOB NOT NULL,
 	PRIMARY KEY (project, chunk)
 ) WITHOUT ROWID;
 `,

@@ -67,20 +67,61 @@ func filterHashes2(id model.SpanID) (uint32, uint32) {
 	return uint32(x), uint32(x>>32) | 1
 }
 
-// spanFiltersSQL reads a page of a project's span filters, newest first,
-// below a chunk id.
-const spanFiltersSQL = `SELECT chunk, trace_id, bits FROM span_filters
+// A span_filters row holds the filters of the chunks one transaction stored
+// for one project, each entry the chunk's trace id (16 bytes), the filter's
+// length (uvarint) and the filter; chunk is the last chunk id of them.
+
+// addFilter adds a stored chunk's filter to its project's row.
+func (w *writer) addFilter(project, chunk int64, trace model.TraceID, filter []byte) {
+	if w.filters == nil {
+		w.filters = make(map[int64]*filterRow)
+	}
+	r := w.filters[project]
+	if r == nil {
+		r = &filterRow{}
+		w.filters[project] = r
+	}
+	r.lastChunk = chunk
+	r.entries = append(r.entries, trace[:]...)
+	r.entries = binary.AppendUvarint(r.entries, uint64(len(filter)))
+	r.entries = append(r.entries, filter...)
+}
+
+// writeFilters appends the transaction's rows of span filters.
+func (w *writer) writeFilters(ctx context.Context, wt *writeTx) error {
+	for project, r := range w.filters {
+		if len(r.entries) == 0 {
+			continue
+		}
+		if _, err := wt.insertFilter.ExecContext(ctx, project, r.lastChunk, r.entries); err != nil {
+			return fmt.Errorf("insert span filters: %w", err)
+		}
+	}
+	return nil
+}
+
+// resetFilters empties the rows, keeping their buffers.
+func (w *writer) resetFilters() {
+	for _, r := range w.filters {
+		r.entries = r.entries[:0]
+	}
+}
+
+// spanFiltersSQL reads a page of a project's rows of span filters, newest
+// first, below a chunk id.
+const spanFiltersSQL = `SELECT chunk, filters FROM span_filters
 WHERE project = ` + projectN + ` AND chunk < ? ORDER BY chunk DESC LIMIT ?`
 
-// filterPage is how many filters SpanTrace reads before it checks their
-// candidates: a recent span is found without scanning the rest, and no
-// connection is held while the candidates' spans are read.
-const filterPage = 4096
+// filterPage is how many rows SpanTrace reads before it checks their
+// candidates (a row holds up to a commit's chunks of a project): a recent
+// span is found without scanning the rest, and no connection is held while
+// the candidates' spans are read.
+const filterPage = 64
 
 // SpanTrace implements store.SpanLocator: it scans the project's span
 // filters, newest chunk first, and reads the spans of each trace whose filter
 // may hold id until one does. The cost is the project's filters (~1.3 bytes
-// a span, plus ~40 bytes a chunk) for an id stored long ago, plus a trace
+// a span, plus ~17 bytes a chunk) for an id stored long ago, plus a trace
 // read per false positive; recent spans are found first. Spans stored before
 // schema version 4 have no filter and are not found.
 func (s *Store) SpanTrace(ctx context.Context, projectID string, id model.SpanID) (model.TraceID, error) {
@@ -117,25 +158,38 @@ func (s *Store) SpanTrace(ctx context.Context, projectID string, id model.SpanID
 	}
 }
 
-// filterPage reads up to filterPage filters below chunk id below and returns
-// the traces whose filter may hold id, the last chunk read and the number of
-// rows read.
+// filterPage reads up to filterPage rows below chunk id below and returns
+// the traces whose filter may hold id, newest first, the last chunk id read
+// and the number of rows read.
 func (s *Store) filterPage(ctx context.Context, projectID string, id model.SpanID, below int64) (candidates []model.TraceID, last int64, n int, err error) {
 	rows, err := s.rdb.QueryContext(ctx, spanFiltersSQL, projectID, below, filterPage)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	defer rows.Close()
-	var trace, bits []byte
+	var entries []byte
 	for ; rows.Next(); n++ {
-		if err := rows.Scan(&last, &trace, &bits); err != nil {
+		if err := rows.Scan(&last, &entries); err != nil {
 			return nil, 0, 0, err
 		}
-		if len(trace) != len(model.TraceID{}) {
-			return nil, 0, 0, fmt.Errorf("%w: filter of chunk %d has a %d-byte trace id", errCorrupt, last, len(trace))
+		var inRow []model.TraceID
+		for b := entries; len(b) > 0; {
+			if len(b) < len(model.TraceID{}) {
+				return nil, 0, 0, fmt.Errorf("%w: span filters of chunk %d cut short", errCorrupt, last)
+			}
+			trace := model.TraceID(b[:16])
+			size, k := binary.Uvarint(b[16:])
+			if k <= 0 || uint64(len(b)-16-k) < size {
+				return nil, 0, 0, fmt.Errorf("%w: span filters of chunk %d cut short", errCorrupt, last)
+			}
+			b = b[16+k:]
+			if filterHas(b[:size], id) {
+				inRow = append(inRow, trace)
+			}
+			b = b[size:]
 		}
-		if filterHas(bits, id) {
-			candidates = append(candidates, model.TraceID(trace))
+		for i := len(inRow) - 1; i >= 0; i-- { // newest first
+			candidates = append(candidates, inRow[i])
 		}
 	}
 	return candidates, last, n, rows.Err()

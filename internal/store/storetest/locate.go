@@ -15,13 +15,16 @@ func testSpanTrace(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	old := Payload(newRand(7), "A", 3, 5, base)
 	write(t, s, old, now)
-	// Many newer chunks: one span each in 5,000 traces, then a second chunk
-	// of an old trace.
+	// Many newer chunks: one span each in 5,000 traces, in one call then in
+	// 100 calls of their own, then a second chunk of an old trace.
 	var newer []model.Span
-	for i := range 5000 {
+	for i := range 5100 {
 		newer = append(newer, span("A", traceID(uint64(1000+i)), uint64(1_000_000+i), 0, base+int64(i)))
 	}
-	write(t, s, newer, now)
+	write(t, s, newer[:5000], now)
+	for i := 5000; i < len(newer); i++ {
+		write(t, s, newer[i:i+1], now)
+	}
 	later := span("A", old[0].TraceID, 77, 0, base+5)
 	write(t, s, []model.Span{later}, now)
 	write(t, s, []model.Span{later}, now) // a retry: skipped, still found once
