@@ -23,6 +23,18 @@ const (
 	attrToolCallResult = "gen_ai.tool.call.result"
 )
 
+// Other dialects' names of a tool's name, input and output: OpenLLMetry's
+// (traceloop.entity.*) and OpenInference's (tool.name, input.value,
+// output.value).
+const (
+	attrTraceloopName   = "traceloop.entity.name"
+	attrTraceloopInput  = "traceloop.entity.input"
+	attrTraceloopOutput = "traceloop.entity.output"
+	attrOIToolName      = "tool.name"
+	attrOIInput         = "input.value"
+	attrOIOutput        = "output.value"
+)
+
 // Export returns the complete export of one session of a project: its
 // metadata, statistics (as Stats), every action, LLM call, tool call and
 // error, and every span with all its raw data. An unknown session, and a
@@ -73,16 +85,16 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 			x.LLMs = append(x.LLMs, LLMCall{
 				SpanRef:    refOf(sp),
 				LLMInfo:    llmOf(sp),
-				Prompt:     messages(attrs, semconv.GenAIInputMessages, semconv.GenAIPromptPrefix),
-				Completion: messages(attrs, semconv.GenAIOutputMessages, semconv.GenAICompletionPrefix),
+				Prompt:     messages(attrs, sp.Events, promptSide),
+				Completion: messages(attrs, sp.Events, completionSide),
 			})
 		case semconv.KindTool:
 			x.Tools = append(x.Tools, ToolCall{
 				SpanRef: refOf(sp),
-				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName), sp.Name),
+				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName, attrTraceloopName, attrOIToolName), sp.Name),
 				CallID:  attrs.firstString(attrToolCallID),
-				Input:   attrs.firstRaw(semconv.EntityInput, attrToolCallArgs),
-				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolCallResult),
+				Input:   attrs.firstRaw(semconv.EntityInput, attrToolCallArgs, attrTraceloopInput, attrOIInput),
+				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolCallResult, attrTraceloopOutput, attrOIOutput),
 			})
 		}
 		if sp.IsError() {
