@@ -124,9 +124,8 @@ CREATE TABLE session_tags (
 	// 4: span lookup by span id alone (store.SpanLocator).
 	`
 -- Span filters: per transaction and project, one row holding each stored
--- chunk's trace id and a Bloom filter of its span ids (~10 bits a span, ~1%
--- false positives; spanfilter.go); chunk is the last span_chunks id the row
--- covers. Keyed (project, chunk): a row appends at the edge of its
+-- chunk's trace id and a 32-bit fingerprint of each of its span ids
+-- (spanfilter.go); chunk is the last span_chunks id the row covers. Keyed (project, chunk): a row appends at the edge of its
 -- project's range. The write path gains one small append per commit,
 -- never a random leaf per span, which an index keyed by span id would
 -- cost. A lookup scans the project's rows newest first and reads the traces

@@ -88,7 +88,7 @@ type preparedChunk struct {
 	key    chunkKey
 	blob   []byte // the packed body, as stored
 	hash   uint64 // xxhash64 of the unpacked body: what identifies a retry
-	filter []byte // Bloom filter of the span ids (spanfilter.go)
+	filter []byte // fingerprints of the span ids (spanfilter.go)
 	delta  model.Delta
 }
 
