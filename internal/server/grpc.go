@@ -27,10 +27,13 @@ const retryDelay = time.Second
 // newGRPCServer builds the OTLP/gRPC server: the TraceService with the
 // HTTP path's credentials, limits and durability rule. A message (after
 // gzip) larger than MaxBodyBytes is refused by gRPC itself with
-// ResourceExhausted.
+// ResourceExhausted. gRPC decodes a message before the handler runs, so
+// the requests decoded at once are bounded per connection too
+// (MaxConcurrent streams), not only by the handler's slot.
 func (s *Server) newGRPCServer() *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
+		grpc.MaxConcurrentStreams(uint32(min(s.cfg.MaxConcurrent, 1<<20))),
 		grpc.ChainUnaryInterceptor(recoverGRPC(s.log)),
 	)
 	ptraceotlp.RegisterGRPCServer(gs, &traceService{s: s})
