@@ -123,6 +123,8 @@ const (
 	LLMTokenCountCacheRead  = "llm.token_count.prompt_details.cache_read"
 	LLMTokenCountCacheWrite = "llm.token_count.prompt_details.cache_write"
 	LLMTokenCountReasoning  = "llm.token_count.completion_details.reasoning"
+	LLMInvocationParameters = "llm.invocation_parameters" // OpenInference: the request's JSON parameters ({"model": ...})
+	GenAIClientTokenUsage   = "gen_ai.client.token.usage" // OpenLIT: a call's total tokens
 )
 
 // Host environment of a session's root span, as the Go SDK records it (the

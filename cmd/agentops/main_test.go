@@ -163,7 +163,7 @@ func serveInProcess(t *testing.T, dataDir string, fresh bool, extra ...string) *
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &liveServer{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, exited: make(chan struct{})}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--data", dataDir}, extra...)
 	go func() {
 		defer close(s.exited)
 		s.code = run(ctx, args, s.stdout, s.stderr)
@@ -248,7 +248,7 @@ func startChild(t *testing.T, env []string, args ...string) *child {
 // (the kernel's choice, read back from the banner) and waits for its banner.
 func startServeChild(t *testing.T, dataDir string, fresh bool, extra ...string) *child {
 	t.Helper()
-	c := startChild(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, extra...)...)
+	c := startChild(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--data", dataDir}, extra...)...)
 	c.waitBanner(t, fresh)
 	return c
 }

@@ -50,8 +50,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srv.Close()
 		return fmt.Errorf("%w%s", err, fromEnvironment(fs, "addr"))
 	}
-	server.Banner(stdout, ln.Addr().String(), cfg.DataDir, firstKey)
-	err = srv.Serve(ctx, ln)
+	var grpcLn net.Listener
+	if addr, _ := cfg.GRPCListenAddr(); addr != "" { // Validate checked it
+		if grpcLn, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			srv.Close()
+			return fmt.Errorf("OTLP/gRPC: %w%s", err, fromEnvironment(fs, "grpc-addr", "addr"))
+		}
+	}
+	grpcAddr := ""
+	if grpcLn != nil {
+		grpcAddr = grpcLn.Addr().String()
+	}
+	server.Banner(stdout, ln.Addr().String(), grpcAddr, cfg.DataDir, firstKey)
+	err = srv.ServeWithGRPC(ctx, ln, grpcLn)
 	if err == nil {
 		log.Info("stopped cleanly")
 	}

@@ -81,6 +81,7 @@ func uniq(ss []string) []string {
 // variable, and the default --help must then show.
 var serveEnv = map[string]struct{ value, shown string }{
 	"addr":                    {"127.0.0.1:9", `"127.0.0.1:9"`},
+	"grpc-addr":               {"127.0.0.1:14317", `"127.0.0.1:14317"`},
 	"data":                    {"/tmp/agentops-env-test", `"/tmp/agentops-env-test"`},
 	"max-body-bytes":          {"2MiB", "2MiB"},
 	"max-decompressed-bytes":  {"3145728", "3MiB"},
@@ -148,7 +149,7 @@ func freeAddr(t *testing.T) string {
 func TestServeChildListensWhereTheEnvironmentSays(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "from-env")
 	addr := freeAddr(t)
-	c := startChild(t, []string{"AGENTOPS_ADDR=" + addr, "AGENTOPS_DATA=" + dir, "AGENTOPS_MAX_SPANS_PER_REQUEST=3"}, "serve")
+	c := startChild(t, []string{"AGENTOPS_ADDR=" + addr, "AGENTOPS_DATA=" + dir, "AGENTOPS_MAX_SPANS_PER_REQUEST=3", "AGENTOPS_GRPC_ADDR="}, "serve")
 	c.waitBanner(t, true)
 	if c.URL != "http://"+addr {
 		t.Errorf("listening on %s, want http://%s from AGENTOPS_ADDR", c.URL, addr)
@@ -234,5 +235,26 @@ func TestUnworkableEnvironmentValueIsNamed(t *testing.T) {
 				t.Errorf("want exit 1 and %q: %s", c.want, r)
 			}
 		})
+	}
+}
+
+// TestServeGRPCListener: serve opens OTLP/gRPC where --grpc-addr says and
+// names it in the banner; --grpc-addr "" turns it off.
+func TestServeGRPCListener(t *testing.T) {
+	s := serveInProcess(t, t.TempDir(), true) // --grpc-addr 127.0.0.1:0
+	m := s.stdout.waitMatch(regexp.MustCompile(`OTLP/gRPC traces: (127\.0\.0\.1:\d+)`), s.exited, startupTimeout)
+	if m == nil {
+		t.Fatalf("banner names no gRPC listener:\n%s", s.stdout)
+	}
+	conn, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatalf("gRPC listener %s: %v", m[1], err)
+	}
+	conn.Close()
+
+	off := serveInProcess(t, t.TempDir(), true, "--grpc-addr", "")
+	off.stdout.waitMatch(regexp.MustCompile(`Data: `), off.exited, startupTimeout) // printed after the gRPC line
+	if strings.Contains(off.stdout.String(), "OTLP/gRPC") {
+		t.Errorf("--grpc-addr \"\" still serves gRPC:\n%s", off.stdout)
 	}
 }

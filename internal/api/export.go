@@ -27,6 +27,18 @@ const (
 	attrToolOutput = "agentops.tool.output"
 )
 
+// Other dialects' names of a tool's name, input and output: OpenLLMetry's
+// (traceloop.entity.*) and OpenInference's (tool.name, input.value,
+// output.value).
+const (
+	attrTraceloopName   = "traceloop.entity.name"
+	attrTraceloopInput  = "traceloop.entity.input"
+	attrTraceloopOutput = "traceloop.entity.output"
+	attrOIToolName      = "tool.name"
+	attrOIInput         = "input.value"
+	attrOIOutput        = "output.value"
+)
+
 // Export returns the complete export of one session of a project: its
 // metadata, statistics (as Stats), every action, LLM call, tool call and
 // error, every span with all its raw data, and (when r also implements
@@ -84,16 +96,16 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 			x.LLMs = append(x.LLMs, LLMCall{
 				SpanRef:    refOf(sp),
 				LLMInfo:    llmOf(sp),
-				Prompt:     messages(attrs, semconv.GenAIInputMessages, semconv.GenAIPromptPrefix),
-				Completion: messages(attrs, semconv.GenAIOutputMessages, semconv.GenAICompletionPrefix),
+				Prompt:     messages(attrs, sp.Events, promptSide),
+				Completion: messages(attrs, sp.Events, completionSide),
 			})
 		case semconv.KindTool:
 			x.Tools = append(x.Tools, ToolCall{
 				SpanRef: refOf(sp),
-				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName), sp.Name),
+				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName, attrTraceloopName, attrOIToolName), sp.Name),
 				CallID:  attrs.firstString(attrToolCallID),
-				Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs),
-				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult),
+				Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs, attrTraceloopInput, attrOIInput),
+				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult, attrTraceloopOutput, attrOIOutput),
 			})
 		}
 		if sp.IsError() {

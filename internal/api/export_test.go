@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/semconv"
 )
 
 // sameJSON reports whether a and b marshal to equal JSON values.
@@ -273,5 +274,47 @@ func TestExportEmptySections(t *testing.T) {
 	}
 	if !strings.Contains(string(top["session"]), `"host_env":null`) || !strings.Contains(string(top["session"]), `"tags":[]`) {
 		t.Errorf("session %s: want host_env null and tags []", top["session"])
+	}
+}
+
+// TestExportOtherDialects: tools and transcripts of OpenLLMetry,
+// OpenInference and the GenAI event form fill the same export sections.
+func TestExportOtherDialects(t *testing.T) {
+	s := newStore(t)
+	id := traceID(0xd1)
+	span := func(n byte, kind, name string) model.Span {
+		return model.Span{ProjectID: "p1", TraceID: id, SpanID: spanID(n), Kind: model.Kind(kind), Name: name,
+			Start: at(time.Duration(n) * time.Second), End: at(time.Duration(n)*time.Second + time.Millisecond)}
+	}
+	traceloop := span(1, semconv.KindTool, "get_weather.tool")
+	traceloop.Attributes = attrs(t, map[string]any{"traceloop.span.kind": "tool", "traceloop.entity.name": "get_weather",
+		"traceloop.entity.input": `{"city":"Oslo"}`, "traceloop.entity.output": `"snow"`})
+	oi := span(2, semconv.KindTool, "tool")
+	oi.Attributes = attrs(t, map[string]any{"openinference.span.kind": "TOOL", "tool.name": "search", "input.value": "go", "output.value": "found"})
+	events := span(3, semconv.KindLLM, "chat")
+	events.Events = json.RawMessage(`[{"time_unix_nano":1,"name":"gen_ai.user.message","attributes":{"content":"hi"}},{"time_unix_nano":2,"name":"gen_ai.choice","attributes":{"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}}]`)
+	write(t, s, now, traceloop, oi, events)
+
+	x, err := Export(context.Background(), s, "p1", id, now, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Tools) != 2 {
+		t.Fatalf("tools = %+v", x.Tools)
+	}
+	if tl := x.Tools[0]; tl.Name != "get_weather" || string(tl.Input) != `"{\"city\":\"Oslo\"}"` || string(tl.Output) != `"\"snow\""` {
+		t.Errorf("traceloop tool = %s %s %s", tl.Name, tl.Input, tl.Output)
+	}
+	if o := x.Tools[1]; o.Name != "search" || string(o.Input) != `"go"` || string(o.Output) != `"found"` {
+		t.Errorf("OpenInference tool = %s %s %s", o.Name, o.Input, o.Output)
+	}
+	if len(x.LLMs) != 1 {
+		t.Fatalf("llms = %+v", x.LLMs)
+	}
+	want := `[{"role":"user","content":"hi"}] [{"role":"assistant","content":"hello","finish_reason":"stop"}]`
+	p, _ := json.Marshal(x.LLMs[0].Prompt)
+	c, _ := json.Marshal(x.LLMs[0].Completion)
+	if got := string(p) + " " + string(c); got != want {
+		t.Errorf("transcript = %s, want %s", got, want)
 	}
 }

@@ -265,3 +265,95 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	*t = Timestamp(tm.UnixNano())
 	return nil
 }
+
+// The documents of the public API (/public/v1), with AgentOps' field names
+// (docs.agentops.ai, "Public API"). Where that documentation is silent the
+// choices are ours, and docs/API.md says which.
+
+// PublicAccessToken is the answer of POST /public/v1/auth/access_token
+// (served by internal/auth).
+
+// PublicProject is the answer of GET /public/v1/project.
+type PublicProject struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Environment string `json:"environment"` // always ProjectEnvironment
+}
+
+// PublicTrace is the answer of GET /public/v1/traces/{id}.
+type PublicTrace struct {
+	TraceID   string              `json:"trace_id"`
+	ProjectID string              `json:"project_id"`
+	Tags      []string            `json:"tags"`  // [] when none
+	Spans     []PublicSpanSummary `json:"spans"` // by start time, then span id; the latest version of each span
+}
+
+// PublicSpanSummary is a span in a PublicTrace, and the first fields of a
+// PublicSpan.
+type PublicSpanSummary struct {
+	SpanID        string    `json:"span_id"`
+	ParentSpanID  *string   `json:"parent_span_id"` // null for a root span
+	SpanName      string    `json:"span_name"`
+	SpanKind      string    `json:"span_kind"` // SPAN_KIND_INTERNAL, _SERVER, _CLIENT, _PRODUCER, _CONSUMER or _UNSPECIFIED
+	StartTime     Timestamp `json:"start_time"`
+	EndTime       Timestamp `json:"end_time"`    // null while the span has not ended
+	Duration      int64     `json:"duration"`    // milliseconds; 0 while the span has not ended
+	StatusCode    string    `json:"status_code"` // STATUS_CODE_UNSET, STATUS_CODE_OK or STATUS_CODE_ERROR
+	StatusMessage string    `json:"status_message"`
+}
+
+// PublicSpan is the answer of GET /public/v1/spans/{id}.
+type PublicSpan struct {
+	TraceID string `json:"trace_id"`
+	PublicSpanSummary
+	ServiceName string `json:"service_name"` // the resource's service.name
+	// Attributes are the span's attributes nested at their dots
+	// ({"gen_ai": {"prompt": [{"role": ...}]}}), as AgentOps shows them;
+	// SpanAttributes the same attributes flat, as sent.
+	Attributes         any            `json:"attributes"`
+	ResourceAttributes any            `json:"resource_attributes"` // nested likewise
+	SpanAttributes     map[string]any `json:"span_attributes"`
+}
+
+// PublicTokens are the token counts of the metrics documents.
+type PublicTokens struct {
+	PromptTokens         int64 `json:"prompt_tokens"`     // includes cache reads and writes
+	CompletionTokens     int64 `json:"completion_tokens"` // includes reasoning
+	CacheReadInputTokens int64 `json:"cache_read_input_tokens"`
+	ReasoningTokens      int64 `json:"reasoning_tokens"`
+	TotalTokens          int64 `json:"total_tokens"`
+}
+
+// PublicTraceMetrics is the answer of GET /public/v1/traces/{id}/metrics.
+// Counts are of spans by status (OK, ERROR, anything else); tokens and cost
+// are the session's (LLM spans only, as in SessionStats). Costs are USD as
+// strings with 7 decimals.
+type PublicTraceMetrics struct {
+	SpanCount          int64 `json:"span_count"`
+	TraceCount         int64 `json:"trace_count"` // always 1
+	SuccessCount       int64 `json:"success_count"`
+	FailCount          int64 `json:"fail_count"`
+	IndeterminateCount int64 `json:"indeterminate_count"`
+	PublicTokens
+	PromptCost          string `json:"prompt_cost"`
+	CompletionCost      string `json:"completion_cost"`
+	AverageCostPerTrace string `json:"average_cost_per_trace"` // = total_cost: one trace
+	TotalCost           string `json:"total_cost"`
+	// UnpricedCalls counts LLM calls whose model has no price (ours: the
+	// costs are then a lower bound).
+	UnpricedCalls int64 `json:"unpriced_calls"`
+}
+
+// PublicSpanMetrics is the answer of GET /public/v1/spans/{id}/metrics.
+// The span's total_tokens are counted in success_tokens, fail_tokens or
+// indeterminate_tokens by its status (OK, ERROR, anything else).
+type PublicSpanMetrics struct {
+	PublicTokens
+	SuccessTokens       int64  `json:"success_tokens"`
+	FailTokens          int64  `json:"fail_tokens"`
+	IndeterminateTokens int64  `json:"indeterminate_tokens"`
+	PromptCost          string `json:"prompt_cost"`
+	CompletionCost      string `json:"completion_cost"`
+	TotalCost           string `json:"total_cost"`
+	CostSource          string `json:"cost_source"` // ours: none, span, table or unpriced (then the costs are 0)
+}

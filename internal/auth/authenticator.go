@@ -189,24 +189,34 @@ func (a *Authenticator) remember(hash []byte, projectID string) {
 // refused with ErrInvalidToken once its key is revoked or gone, so a revoked
 // key's holder cannot keep going on a token issued before.
 func (a *Authenticator) FromRequest(r *http.Request) (projectID string, err error) {
-	if key := strings.TrimSpace(r.Header.Get(HeaderAPIKey)); key != "" {
-		return a.ProjectForKey(r.Context(), key)
+	return a.FromCredentials(r.Context(), r.Header.Get(HeaderAPIKey), r.Header.Get("Authorization"))
+}
+
+// FromCredentials is FromRequest for the values of the X-Agentops-Api-Key
+// and Authorization headers however they arrived (gRPC metadata carries
+// them too), "" for a header absent.
+func (a *Authenticator) FromCredentials(ctx context.Context, apiKey, authorization string) (projectID string, err error) {
+	if key := strings.TrimSpace(apiKey); key != "" {
+		return a.ProjectForKey(ctx, key)
 	}
-	cred, ok := bearer(r)
+	cred, ok := bearerOf(authorization)
 	if !ok {
 		return "", ErrNoCredential
 	}
 	if _, isKey := canonicalKey(cred); isKey {
-		return a.ProjectForKey(r.Context(), cred)
+		return a.ProjectForKey(ctx, cred)
 	}
-	return a.verifyLive(r.Context(), cred)
+	return a.verifyLive(ctx, cred)
 }
 
 // bearer returns the credential of an "Authorization: Bearer CRED" header.
 // ok is false when there is no such header; an empty CRED is returned as is
 // (and fails as a token).
-func bearer(r *http.Request) (cred string, ok bool) {
-	scheme, cred, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+func bearer(r *http.Request) (cred string, ok bool) { return bearerOf(r.Header.Get("Authorization")) }
+
+// bearerOf is bearer for the value of an Authorization header.
+func bearerOf(header string) (cred string, ok bool) {
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}

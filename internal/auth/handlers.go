@@ -146,3 +146,46 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	// An error here is the client gone; there is nobody left to tell.
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+type accessTokenResponse struct {
+	Bearer string `json:"bearer"`
+}
+
+// AccessTokenHandler serves POST /public/v1/auth/access_token, the public
+// API's token exchange (the caller mounts it there): {"api_key": KEY} → 200
+// {"bearer": TOKEN}, a token every route accepts as "Authorization: Bearer
+// TOKEN", scoped to the key's project and valid as long as the tokens of
+// /v3/auth/token. Errors as TokenHandler's (400, 403, 413), each
+// {"error": MESSAGE, "detail": MESSAGE}: detail is what the hosted API's
+// clients read. Other methods: 405.
+func AccessTokenHandler(a *Authenticator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(status int, msg string) {
+			writeJSON(w, status, map[string]string{"error": msg, "detail": msg})
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			fail(http.StatusMethodNotAllowed, msgMethod)
+			return
+		}
+		var req tokenRequest
+		if status, msg := decodeBody(w, r, &req); status != 0 {
+			fail(status, msg)
+			return
+		}
+		token, _, err := a.Exchange(r.Context(), req.APIKey)
+		switch {
+		case errors.Is(err, ErrInvalidKeyFormat):
+			fail(http.StatusBadRequest, msgInvalidKeyFormat)
+		case errors.Is(err, ErrUnknownKey):
+			fail(http.StatusForbidden, msgUnknownKey)
+		case errors.Is(err, ErrRevokedKey):
+			fail(http.StatusForbidden, msgRevokedKey)
+		case err != nil:
+			a.log.ErrorContext(r.Context(), "issue public API token", "err", err)
+			fail(http.StatusInternalServerError, msgInternal)
+		default:
+			writeJSON(w, http.StatusOK, accessTokenResponse{Bearer: token})
+		}
+	})
+}

@@ -186,3 +186,50 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestAccessTokenHandler(t *testing.T) {
+	f := newFixture(t, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	key := f.addKey(t, "proj-1")
+	revoked := f.addKey(t, "proj-1")
+	f.revoke(t, revoked)
+	errBody := func(msg string) string { return fmt.Sprintf(`{"detail":%q,"error":%q}`, msg, msg) + "\n" }
+	tests := []struct {
+		name, method, body string
+		storeErr           error
+		wantStatus         int
+		wantBody           string
+	}{
+		{"valid key", "POST", fmt.Sprintf(`{"api_key": %q}`, key), nil, 200, ""}, // "": a bearer of proj-1
+		{"not a UUID", "POST", `{"api_key": "abc"}`, nil, 400, errBody("Invalid API key format")},
+		{"missing key", "POST", `{}`, nil, 400, errBody("Invalid API key format")},
+		{"not JSON", "POST", `api_key=x`, nil, 400, errBody("Invalid JSON body")},
+		{"unknown key", "POST", `{"api_key": "6ba7b810-9dad-41d1-80b4-00c04fd430c8"}`, nil, 403, errBody("Unknown API key")},
+		{"revoked key", "POST", fmt.Sprintf(`{"api_key": %q}`, revoked), nil, 403, errBody("API key has been revoked")},
+		{"too large", "POST", `{"api_key": "` + strings.Repeat("a", MaxTokenRequestBytes) + `"}`, nil, 413, errBody("Request body too large")},
+		{"store failure", "POST", fmt.Sprintf(`{"api_key": %q}`, key), errStoreDown, 500, errBody("Internal server error")},
+		{"GET", "GET", "", nil, 405, errBody("Method not allowed")},
+	}
+	h := AccessTokenHandler(f.a)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.keys.setErr(tc.storeErr)
+			defer f.keys.setErr(nil)
+			f.clock.Advance(DefaultCacheTTL) // no cached key: every row reads the store
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tc.method, "/public/v1/auth/access_token", strings.NewReader(tc.body)))
+			if tc.wantBody == "" {
+				var got accessTokenResponse
+				if w.Code != tc.wantStatus || json.Unmarshal(w.Body.Bytes(), &got) != nil {
+					t.Fatalf("got %d %s, want %d {\"bearer\"}", w.Code, w.Body, tc.wantStatus)
+				}
+				if project, err := f.a.VerifyToken(got.Bearer); err != nil || project != "proj-1" {
+					t.Errorf("the bearer verifies as %q, %v; want proj-1", project, err)
+				}
+				return
+			}
+			if w.Code != tc.wantStatus || w.Body.String() != tc.wantBody {
+				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+}

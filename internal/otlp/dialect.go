@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -57,6 +58,8 @@ const (
 	kEndStateReason
 	kLegacyEndStateReason
 	kTags
+	kInvocationParams
+	kClientTokenUsage
 	numKeys
 )
 
@@ -145,6 +148,10 @@ func keyOf(k string) (attrKey, bool) {
 		return kLegacyEndStateReason, true
 	case semconv.Tags:
 		return kTags, true
+	case semconv.LLMInvocationParameters:
+		return kInvocationParams, true
+	case semconv.GenAIClientTokenUsage:
+		return kClientTokenUsage, true
 	}
 	return 0, false
 }
@@ -256,7 +263,7 @@ func (a *known) usage() model.Usage {
 		u.Output = sat(u.Output, u.Reasoning)
 	}
 	sum := sat(u.Input, u.Output)
-	if total, ok := a.tokens(kTotalTokens, kLLMUsageTotal, kLLMTotalTokens); ok && total >= sum {
+	if total, ok := a.tokens(kTotalTokens, kLLMUsageTotal, kLLMTotalTokens, kClientTokenUsage); ok && total >= sum {
 		u.Total = total
 	} else {
 		u.Total = sum
@@ -359,17 +366,41 @@ func agentOpsKind(v string) model.Kind {
 	return ""
 }
 
-// operationKind maps gen_ai.operation.name.
+// operationKind maps gen_ai.operation.name: the GenAI conventions' values
+// and those OpenLIT adds (embedding, agent, execute_task, workflow,
+// framework, team, vectordb, retrieval).
 func operationKind(v string) model.Kind {
 	switch strings.ToLower(v) {
-	case semconv.OpChat, semconv.OpTextCompletion, semconv.OpGenerateContent, semconv.OpEmbeddings:
+	case semconv.OpChat, semconv.OpTextCompletion, semconv.OpGenerateContent, semconv.OpEmbeddings, "embedding":
 		return semconv.KindLLM
-	case semconv.OpExecuteTool:
+	case semconv.OpExecuteTool, "vectordb", "retrieval":
 		return semconv.KindTool
-	case semconv.OpInvokeAgent, semconv.OpCreateAgent:
+	case semconv.OpInvokeAgent, semconv.OpCreateAgent, "agent":
 		return semconv.KindAgent
+	case "execute_task":
+		return semconv.KindTask
+	case "workflow", "invoke_workflow", "framework", "team":
+		return semconv.KindWorkflow
 	}
 	return ""
+}
+
+// invocationModel reads the model of OpenInference's
+// llm.invocation_parameters, a JSON object of the request's parameters;
+// "" when there is none.
+func (a *known) invocationModel() string {
+	raw := a.str(kInvocationParams)
+	if raw == "" || !strings.Contains(raw, "model") {
+		return ""
+	}
+	var p struct {
+		Model     string `json:"model"`
+		ModelName string `json:"model_name"`
+	}
+	if json.Unmarshal([]byte(raw), &p) != nil {
+		return ""
+	}
+	return strings.TrimSpace(cmp.Or(p.Model, p.ModelName))
 }
 
 // traceloopKind maps OpenLLMetry's traceloop.span.kind.

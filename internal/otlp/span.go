@@ -113,6 +113,9 @@ func (n *normalizer) span(s *model.Span, sp ptrace.Span) {
 	}
 	s.Provider = k.str(kProviderName, kSystem, kLLMProvider, kLLMSystem)
 	s.RequestModel = k.str(kRequestModel, kLLMModelName)
+	if s.RequestModel == "" {
+		s.RequestModel = k.invocationModel()
+	}
 	s.ResponseModel = k.str(kResponseModel)
 	s.Usage = k.usage()
 	if c, ok := k.cost(); ok {

@@ -450,6 +450,7 @@ func startServerOn(t *testing.T, wrap func(store.Store) store.Store, mutate ...f
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.GRPCAddr = "127.0.0.1:0"
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -473,9 +474,18 @@ func startServerOn(t *testing.T, wrap func(store.Store) store.Store, mutate ...f
 	if err != nil {
 		t.Fatal(err)
 	}
+	var grpcLn net.Listener
+	if cfg.GRPCAddr != "" {
+		if grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, srv: srv, stop: cancel, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Serve(ctx, ln) }()
+	if grpcLn != nil {
+		ts.GRPCAddr = grpcLn.Addr().String()
+	}
+	go func() { ts.done <- srv.ServeWithGRPC(ctx, ln, grpcLn) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-ts.done; err != nil {

@@ -5,6 +5,7 @@ package server
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,8 +17,11 @@ import (
 // Config is everything `agentops serve` can be told. Every field has a flag
 // and an AGENTOPS_* environment variable (the flag wins).
 type Config struct {
-	Addr    string // host:port of the one HTTP listener (OTLP, API, dashboard)
-	DataDir string // where the SQLite file and the JWT secret live
+	Addr string // host:port of the one HTTP listener (OTLP, API, dashboard)
+	// GRPCAddr is host:port of the OTLP/gRPC listener; "" disables it. An
+	// empty host (the default ":4317") means the host of Addr.
+	GRPCAddr string
+	DataDir  string // where the SQLite file and the JWT secret live
 
 	// Limits of one OTLP request.
 	MaxBodyBytes         int64 // as received (compressed): 413 beyond
@@ -41,6 +45,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr:                 "127.0.0.1:4318",
+		GRPCAddr:             ":4317",
 		DataDir:              DefaultDataDir(),
 		MaxBodyBytes:         16 << 20,
 		MaxDecompressedBytes: 64 << 20,
@@ -82,6 +87,7 @@ func RegisterDataFlag(fs *flag.FlagSet, dir *string) {
 func RegisterFlags(fs *flag.FlagSet) *Config {
 	c := DefaultConfig()
 	fs.StringVar(&c.Addr, "addr", envString("AGENTOPS_ADDR", c.Addr), "listen address for OTLP/HTTP, the API and the dashboard (env AGENTOPS_ADDR)")
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", envStringOrEmpty("AGENTOPS_GRPC_ADDR", c.GRPCAddr), `listen address for OTLP/gRPC; ":PORT" takes --addr's host; "" disables (env AGENTOPS_GRPC_ADDR)`)
 	RegisterDataFlag(fs, &c.DataDir)
 	byteFlag(fs, &c.MaxBodyBytes, "max-body-bytes", "AGENTOPS_MAX_BODY_BYTES", "largest OTLP request body as sent (compressed), e.g. 16MiB")
 	byteFlag(fs, &c.MaxDecompressedBytes, "max-decompressed-bytes", "AGENTOPS_MAX_DECOMPRESSED_BYTES", "largest OTLP request body after gzip, e.g. 64MiB")
@@ -112,6 +118,9 @@ func (c *Config) Validate() error {
 	case c.SessionTimeout <= 0:
 		return fmt.Errorf("--session-timeout must be positive")
 	}
+	if _, err := c.GRPCListenAddr(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -120,6 +129,33 @@ func envString(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envStringOrEmpty is envString for a variable whose empty value means
+// something (set but empty: "disabled").
+func envStringOrEmpty(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// GRPCListenAddr is the address the OTLP/gRPC listener binds: GRPCAddr,
+// with Addr's host when it names none; "" when gRPC is disabled.
+func (c *Config) GRPCListenAddr() (string, error) {
+	if c.GRPCAddr == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(c.GRPCAddr)
+	if err != nil {
+		return "", fmt.Errorf("--grpc-addr %q: %w", c.GRPCAddr, err)
+	}
+	if host == "" {
+		if host, _, err = net.SplitHostPort(c.Addr); err != nil {
+			return "", fmt.Errorf("--addr %q: %w", c.Addr, err)
+		}
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 func envBool(name string) bool {

@@ -36,6 +36,10 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 	mux.Handle("/v2/sessions", sessions)
 	mux.Handle("/v2/sessions/", sessions)
 
+	mux.Handle("/public/v1/auth/access_token", auth.AccessTokenHandler(s.auth))
+	public := s.withProjectOr(api.NewPublic(s.store, api.Options{SessionTimeout: s.cfg.SessionTimeout}), writePublicError)
+	mux.Handle("/public/v1/", public)
+
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -55,9 +59,19 @@ func (s *Server) routes(reg *prometheus.Registry) http.Handler {
 
 // withProject authenticates a REST request and puts its project in the context.
 func (s *Server) withProject(next http.Handler) http.Handler {
+	return s.withProjectOr(next, writeError)
+}
+
+// withProjectOr is withProject answering refusals with fail.
+func (s *Server) withProjectOr(next http.Handler, fail func(http.ResponseWriter, int, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		projectID, ok := s.authenticate(w, r)
-		if !ok {
+		projectID, err := s.auth.FromRequest(r)
+		if err != nil {
+			status, msg := authStatus(err)
+			if status == http.StatusInternalServerError {
+				s.log.Error("authenticating a request", "err", err)
+			}
+			fail(w, status, msg)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), projectID)))
@@ -108,6 +122,12 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 // exporters read and protobuf exporters log as text.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": msg, "code": grpcCode(status), "message": msg})
+}
+
+// writePublicError answers a refusal of the public API: {"error", "detail"}
+// (detail is where AgentOps' public API puts its message).
+func writePublicError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg, "detail": msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/ingest"
@@ -79,18 +80,30 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 // Handler is the server's HTTP handler (for tests that serve it themselves).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve answers on ln until ctx ends, then shuts down in order: stop
-// accepting, let requests in flight finish (their batch commits), stop the
-// committer, close the store. It returns nil after a clean shutdown.
+// Serve answers HTTP on ln until ctx ends; see ServeWithGRPC.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeWithGRPC(ctx, ln, nil)
+}
+
+// ServeWithGRPC answers HTTP on ln and OTLP/gRPC on grpcLn (nil: none)
+// until ctx ends, then shuts down in order: stop accepting, let requests in
+// flight on both finish (their batch commits) within ShutdownTimeout, stop
+// the committer, close the store. It returns nil after a clean shutdown;
+// if either listener fails, both stop and the error is returned.
+func (s *Server) ServeWithGRPC(ctx context.Context, ln, grpcLn net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	var gs *grpc.Server
+	if grpcLn != nil {
+		gs = s.newGRPCServer()
+		go func() { errc <- gs.Serve(grpcLn) }()
+	}
 
 	var serveErr error
 	select {
@@ -100,14 +113,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.ready.Store(false)
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	grpcDone := make(chan struct{})
+	if gs != nil {
+		go func() {
+			defer close(grpcDone)
+			stopped := make(chan struct{})
+			go func() { gs.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-shutCtx.Done():
+				s.log.Warn("gRPC requests still in flight at shutdown timeout")
+				gs.Stop()
+				<-stopped
+			}
+		}()
+	} else {
+		close(grpcDone)
+	}
 	if err := hs.Shutdown(shutCtx); err != nil {
 		s.log.Warn("requests still in flight at shutdown timeout", "err", err)
 	}
+	<-grpcDone
 	s.committer.Close()
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)
 	}
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && !errors.Is(serveErr, grpc.ErrServerStopped) {
 		return serveErr
 	}
 	return nil
@@ -145,12 +176,15 @@ func EnsureDefaultProject(ctx context.Context, st store.Store) (key string, err 
 	return key, nil
 }
 
-// Banner prints what a new user needs: where the server listens and, once,
-// the first API key.
-func Banner(w io.Writer, addr, dataDir, firstKey string) {
+// Banner prints what a new user needs: where the server listens (grpcAddr
+// "" when gRPC is off) and, once, the first API key.
+func Banner(w io.Writer, addr, grpcAddr, dataDir, firstKey string) {
 	url := "http://" + addr
 	fmt.Fprintf(w, "AgentOps server listening on %s\n", url)
 	fmt.Fprintf(w, "  OTLP/HTTP traces: %s/v1/traces\n", url)
+	if grpcAddr != "" {
+		fmt.Fprintf(w, "  OTLP/gRPC traces: %s\n", grpcAddr)
+	}
 	fmt.Fprintf(w, "  REST API:         %s/v2/sessions\n", url)
 	fmt.Fprintf(w, "  Data:             %s\n", filepath.Join(dataDir, DBFile))
 	if firstKey != "" {

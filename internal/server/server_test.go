@@ -16,12 +16,13 @@ import (
 // testServer is a real server on a loopback socket with a fresh data
 // directory, a default project and its key.
 type testServer struct {
-	URL     string
-	Key     string
-	DataDir string
-	srv     *Server
-	stop    context.CancelFunc
-	done    chan error
+	URL      string
+	GRPCAddr string // host:port of OTLP/gRPC; "" when disabled
+	Key      string
+	DataDir  string
+	srv      *Server
+	stop     context.CancelFunc
+	done     chan error
 }
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
@@ -142,3 +143,24 @@ func oneSpanJSON(trace, span string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestGRPCListenAddr(t *testing.T) {
+	for _, c := range []struct {
+		addr, grpc, want string
+		ok               bool
+	}{
+		{"127.0.0.1:4318", ":4317", "127.0.0.1:4317", true},
+		{"0.0.0.0:80", ":4317", "0.0.0.0:4317", true},
+		{"[::1]:4318", ":4317", "[::1]:4317", true},
+		{":4318", ":4317", ":4317", true},
+		{"127.0.0.1:4318", "10.0.0.1:9000", "10.0.0.1:9000", true},
+		{"127.0.0.1:4318", "", "", true},
+		{"127.0.0.1:4318", "4317", "", false},
+	} {
+		cfg := Config{Addr: c.addr, GRPCAddr: c.grpc}
+		got, err := cfg.GRPCListenAddr()
+		if got != c.want || (err == nil) != c.ok {
+			t.Errorf("Addr %q GRPCAddr %q: %q, %v; want %q ok=%v", c.addr, c.grpc, got, err, c.want, c.ok)
+		}
+	}
+}

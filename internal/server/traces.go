@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/agentops-go/agentops/internal/auth"
-	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/otlp"
 )
 
@@ -56,34 +54,16 @@ func (s *Server) handleTraces(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error()) // otlp's errors name the request and the encoding
 		return
 	}
-	if n := td.SpanCount(); n > s.cfg.MaxSpansPerRequest {
-		s.metrics.rejectRequest("too_many_spans")
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request carries %d spans, more than the limit of %d: send smaller batches", n, s.cfg.MaxSpansPerRequest))
-		return
-	}
-
-	res, err := s.pipeline.Export(r.Context(), projectID, td)
-	s.metrics.spansRejected("invalid_id", res.Rejected.Count)
-	if err != nil {
-		switch {
-		case errors.Is(err, ingest.ErrOverloaded):
-			s.metrics.rejectRequest("overloaded")
-			writeRetryable(w, "ingest queue is full: retry later")
-		case errors.Is(err, ingest.ErrClosed):
-			s.metrics.rejectRequest("shutting_down")
-			writeRetryable(w, "server is shutting down: retry later")
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			s.metrics.rejectRequest("client_gone")
-			writeRetryable(w, "request ended before its spans were committed")
-		default:
-			s.metrics.rejectRequest("store")
-			s.log.Error("committing spans", "err", err)
-			writeRetryable(w, "spans could not be stored: retry later")
+	rej, xerr := s.export(r.Context(), projectID, td)
+	if xerr != nil {
+		if xerr.retry {
+			writeRetryable(w, xerr.msg)
+		} else {
+			writeError(w, http.StatusRequestEntityTooLarge, xerr.msg)
 		}
 		return
 	}
-	s.metrics.spansAccepted(res.Accepted)
-	s.writeExportResponse(w, mediaType, res.Rejected)
+	s.writeExportResponse(w, mediaType, rej)
 }
 
 // otlpRequest is an OTLP/HTTP request that passed the checks every OTLP

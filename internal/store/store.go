@@ -24,6 +24,7 @@ var ErrExists = errors.New("already exists")
 type Store interface {
 	SpanWriter
 	SessionReader
+	SpanLocator
 	Projects
 	Keys
 	Prices
@@ -83,6 +84,20 @@ type SessionReader interface {
 	// changes its tags, does not move it in the list. Since and Until filter
 	// on start along that order.
 	Sessions(ctx context.Context, projectID string, q SessionQuery) (SessionPage, error)
+}
+
+// SpanLocator finds a span by its id alone, for the public API's
+// /public/v1/spans/{id}, whose callers do not name the trace.
+type SpanLocator interface {
+	// SpanTrace returns the trace (session) of the project that holds a span
+	// with this id, which Spans then reads. It is ErrNotFound when no trace
+	// of the project holds one, whether or not another project's does. Span
+	// ids are random 64-bit numbers, unique in practice; should two traces
+	// of a project hold the same id, the one stored last wins. The lookup
+	// may cost more than a session read (the SQLite backend scans 4 bytes a
+	// stored span, newest first): it must add next to nothing to the write
+	// path, which runs at tens of thousands of spans per second.
+	SpanTrace(ctx context.Context, projectID string, id model.SpanID) (model.TraceID, error)
 }
 
 // SessionQuery filters and pages Sessions. Zero values mean "no filter".

@@ -17,19 +17,22 @@ import (
 // Server is a running server with a fresh data directory and a default
 // project whose API key is Key.
 type Server struct {
-	URL     string // http://127.0.0.1:PORT
-	Key     string
-	DataDir string
-	store   store.Store // the server's own; its admin methods are safe to call while it serves
+	URL      string // http://127.0.0.1:PORT
+	GRPCAddr string // 127.0.0.1:PORT of OTLP/gRPC; "" when a mutate disabled it
+	Key      string
+	DataDir  string
+	store    store.Store // the server's own; its admin methods are safe to call while it serves
 }
 
-// Start runs a server until the test ends. mutate adjusts the config
-// (limits, session timeout) before it starts.
+// Start runs a server, with OTLP/gRPC on a port of its own, until the test
+// ends. mutate adjusts the config (limits, session timeout; GRPCAddr ""
+// turns gRPC off) before it starts.
 func Start(t testing.TB, mutate ...func(*server.Config)) *Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.GRPCAddr = "127.0.0.1:0"
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -57,16 +60,26 @@ func Start(t testing.TB, mutate ...func(*server.Config)) *Server {
 		srv.Close()
 		t.Fatal(err)
 	}
+	var grpcLn net.Listener
+	grpcAddr := ""
+	if cfg.GRPCAddr != "" {
+		if grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+			ln.Close()
+			srv.Close()
+			t.Fatal(err)
+		}
+		grpcAddr = grpcLn.Addr().String()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.ServeWithGRPC(ctx, ln, grpcLn) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, store: st}
+	return &Server{URL: "http://" + ln.Addr().String(), GRPCAddr: grpcAddr, Key: key, DataDir: cfg.DataDir, store: st}
 }
 
 // AddProject creates another project in the running server's store and

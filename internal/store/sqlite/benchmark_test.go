@@ -178,3 +178,46 @@ func copyFile(dst, src string) error {
 	}
 	return out.Close()
 }
+
+// BenchmarkSpanTrace measures the lookup of a span by its id alone
+// (store.SpanLocator) in a file of AGENTOPS_BENCH_LOOKUP_SPANS spans
+// (default 200,000; traces of 10 spans, written 4,096 spans per call as
+// the group commit does): the newest span (found in the first page of
+// filters), the oldest and an unknown one (a scan of every filter).
+func BenchmarkSpanTrace(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("AGENTOPS_BENCH_LOOKUP_SPANS"))
+	if n <= 0 {
+		n = 200_000
+	}
+	s, err := Open(filepath.Join(b.TempDir(), "lookup.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	var first, last model.Span
+	for written := 0; written < n; written += 4096 {
+		spans := storetest.Payload(r, "p", 4096/10, 10, time.Now().UnixNano())
+		if err := s.WriteSpans(context.Background(), spans, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if written == 0 {
+			first = spans[0]
+		}
+		last = spans[len(spans)-1]
+	}
+	for _, c := range []struct {
+		name string
+		id   model.SpanID
+		want model.TraceID
+	}{{"newest", last.SpanID, last.TraceID}, {"oldest", first.SpanID, first.TraceID}, {"unknown", model.SpanID{1, 2, 3}, model.TraceID{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				got, err := s.SpanTrace(context.Background(), "p", c.id)
+				if got != c.want || (err != nil) != c.want.IsZero() {
+					b.Fatalf("SpanTrace = %s, %v; want %s", got, err, c.want)
+				}
+			}
+		})
+	}
+}

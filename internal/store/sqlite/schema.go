@@ -133,6 +133,22 @@ CREATE TABLE session_logs (
 );
 CREATE INDEX session_logs_trace ON session_logs (project, trace_id, id);
 `,
+	// 4: span lookup by span id alone (store.SpanLocator).
+	`
+-- Span filters: per transaction and project, one row holding each stored
+-- chunk's trace id and a 32-bit fingerprint of each of its span ids
+-- (spanfilter.go); chunk is the last span_chunks id the row covers. Keyed (project, chunk): a row appends at the edge of its
+-- project's range. The write path gains one small append per commit,
+-- never a random leaf per span, which an index keyed by span id would
+-- cost. A lookup scans the project's rows newest first and reads the traces
+-- whose filter matches.
+CREATE TABLE span_filters (
+	project INTEGER NOT NULL,
+	chunk   INTEGER NOT NULL,
+	filters BLOB NOT NULL,
+	PRIMARY KEY (project, chunk)
+) WITHOUT ROWID;
+`,
 }
 
 // schemaVersion is the version Open brings a database to.

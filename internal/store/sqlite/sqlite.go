@@ -87,7 +87,7 @@ type Store struct {
 	stmts struct { // the write path's, prepared on wdb
 		projectN, addProject, insertChunk, readSession    *sql.Stmt
 		insertSession, updateSession, updateStart, addTag *sql.Stmt
-		deleteTag                                         *sql.Stmt
+		deleteTag, insertFilter                           *sql.Stmt
 	}
 }
 
@@ -105,6 +105,7 @@ func (s *Store) writeStmts() []struct {
 		{&st.insertChunk, insertChunkSQL}, {&st.readSession, readSessionSQL},
 		{&st.insertSession, insertSessionSQL}, {&st.updateSession, updateSessionSQL},
 		{&st.updateStart, updateStartSQL}, {&st.addTag, addTagSQL}, {&st.deleteTag, deleteTagSQL},
+		{&st.insertFilter, insertFilterSQL},
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	projectNSQL      = `SELECT n FROM project_ids WHERE id = ?`
 	addProjectSQL    = `INSERT INTO project_ids (id) VALUES (?) ON CONFLICT DO NOTHING`
 	insertChunkSQL   = `INSERT INTO span_chunks (data) VALUES (?)`
+	insertFilterSQL  = `INSERT INTO span_filters (project, chunk, filters) VALUES (?, ?, ?)`
 	readSessionSQL   = `SELECT ` + sessionColumns + `, s.chunks, s.id FROM sessions s WHERE s.project = ? AND s.trace_id = ?`
 	insertSessionSQL = `INSERT INTO sessions (
 	name, name_rank, end_time, last_seen, root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
@@ -53,6 +54,15 @@ type writer struct {
 	args     []any
 	projects map[string]int64 // project id → project_ids.n, as committed
 	added    map[string]int64 // project ids given a number by the open transaction
+	// filters gathers, per project number, the span filters of the chunks
+	// the open transaction stored (spanfilter.go), written as one row per
+	// project at its end: one statement per commit, not per chunk.
+	filters map[int64]*filterRow
+}
+
+type filterRow struct {
+	lastChunk int64
+	entries   []byte
 }
 
 // preparer is Prepare's scratch space; a pool of them serves concurrent
@@ -75,10 +85,11 @@ func (p *prepared) Len() int { return p.spans }
 
 // preparedChunk is one (project, trace) of a prepared call.
 type preparedChunk struct {
-	key   chunkKey
-	blob  []byte // the packed body, as stored
-	hash  uint64 // xxhash64 of the unpacked body: what identifies a retry
-	delta model.Delta
+	key    chunkKey
+	blob   []byte // the packed body, as stored
+	hash   uint64 // xxhash64 of the unpacked body: what identifies a retry
+	filter []byte // fingerprints of the span ids (spanfilter.go)
+	delta  model.Delta
 }
 
 type chunkKey struct {
@@ -96,7 +107,7 @@ type writeTx struct {
 	tx                                                *sql.Tx
 	projectN, addProject, insertChunk, readSession    *sql.Stmt
 	insertSession, updateSession, updateStart, addTag *sql.Stmt
-	deleteTag                                         *sql.Stmt
+	deleteTag, insertFilter                           *sql.Stmt
 }
 
 // WriteSpans implements store.SpanWriter: Prepare, then WritePrepared.
@@ -129,23 +140,26 @@ func (s *Store) Prepare(spans []model.Span, now time.Time) (store.Prepared, erro
 		cs := p.chunkSpans(spans, c)
 		body := p.enc.encode(cs)
 		out.chunks[i] = preparedChunk{
-			key:   c.key,
-			hash:  xxhash.Sum64(body),
-			blob:  bytes.Clone(p.enc.pack(body)),
-			delta: model.Summarize(cs, nowNanos),
+			key:    c.key,
+			hash:   xxhash.Sum64(body),
+			blob:   bytes.Clone(p.enc.pack(body)),
+			filter: spanFilter(cs),
+			delta:  model.Summarize(cs, nowNanos),
 		}
 	}
 	return out, nil
 }
 
 // WritePrepared implements store.Preparer: one transaction; per chunk, one
-// chunk row appended and one session row read then written.
+// chunk row appended and one session row read then written; per project,
+// one row of span filters appended.
 func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	w := &s.w
 	defer clear(w.args[:cap(w.args)])
 	defer clear(w.added)
+	defer w.resetFilters()
 
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -164,6 +178,7 @@ func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) err
 		{&wt.insertChunk, s.stmts.insertChunk}, {&wt.readSession, s.stmts.readSession},
 		{&wt.insertSession, s.stmts.insertSession}, {&wt.updateSession, s.stmts.updateSession},
 		{&wt.updateStart, s.stmts.updateStart}, {&wt.addTag, s.stmts.addTag}, {&wt.deleteTag, s.stmts.deleteTag},
+		{&wt.insertFilter, s.stmts.insertFilter},
 	} {
 		*p.dst = tx.StmtContext(bg, p.src)
 	}
@@ -180,6 +195,9 @@ func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) err
 				return fmt.Errorf("sqlite: write spans: %w", err)
 			}
 		}
+	}
+	if err := w.writeFilters(bg, &wt); err != nil {
+		return fmt.Errorf("sqlite: write spans: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: write spans: commit: %w", err)
@@ -225,6 +243,7 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, c *preparedChunk) 
 	if err != nil {
 		return fmt.Errorf("insert chunk: %w", err)
 	}
+	w.addFilter(project, id, c.key.trace, c.filter)
 	ref := makeChunkref(hash, id)
 	list = append(list, ref[:]...)
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EndState", testEndState},
 		{"Tags", testTags},
 		{"ProjectIsolation", testProjectIsolation},
+		{"SpanTrace", testSpanTrace},
 		{"SessionsPagination", testSessionsPagination},
 		{"SessionsFilters", testSessionsFilters},
 		{"SessionsArrivalOrder", testSessionsArrivalOrder},
