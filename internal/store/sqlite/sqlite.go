@@ -89,6 +89,7 @@ type Store struct {
 		insertSession, updateSession, updateStart, addTag *sql.Stmt
 		deleteTag                                         *sql.Stmt
 	}
+	rollStmts rollupStmts // the rollups' upserts, prepared on wdb
 }
 
 // writeStmts pairs each statement of the write path with its SQL.
@@ -105,6 +106,8 @@ func (s *Store) writeStmts() []struct {
 		{&st.insertChunk, insertChunkSQL}, {&st.readSession, readSessionSQL},
 		{&st.insertSession, insertSessionSQL}, {&st.updateSession, updateSessionSQL},
 		{&st.updateStart, updateStartSQL}, {&st.addTag, addTagSQL}, {&st.deleteTag, deleteTagSQL},
+		{&s.rollStmts.day, upsertDaySQL}, {&s.rollStmts.reason, upsertReasonSQL},
+		{&s.rollStmts.model, upsertModelSQL}, {&s.rollStmts.err, upsertErrorSQL},
 	}
 }
 
