@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,13 +85,33 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 }
 
 // ParseQuery reads the parameters of GET /v2/sessions: limit, cursor, tag,
-// end_state, since, until and q. Unknown parameters are ignored. Errors wrap
-// ErrInvalidQuery.
+// end_state, since, until, q, model, has_errors (true or false), sort (one
+// of store.SortColumns) and order (asc or desc, default desc). Unknown
+// parameters are ignored. Errors wrap ErrInvalidQuery.
 func ParseQuery(v url.Values) (store.SessionQuery, error) {
 	q := store.SessionQuery{
 		Cursor: v.Get("cursor"),
 		Tag:    v.Get("tag"),
 		Text:   v.Get("q"),
+		Model:  v.Get("model"),
+		Sort:   v.Get("sort"),
+	}
+	if q.Sort != "" && !slices.Contains(store.SortColumns, q.Sort) {
+		return q, fmt.Errorf("%w: sort must be one of %s", ErrInvalidQuery, strings.Join(store.SortColumns, ", "))
+	}
+	switch v.Get("order") {
+	case "", "desc":
+	case "asc":
+		q.Ascending = true
+	default:
+		return q, fmt.Errorf("%w: order must be asc or desc", ErrInvalidQuery)
+	}
+	if s := v.Get("has_errors"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, fmt.Errorf("%w: has_errors must be true or false", ErrInvalidQuery)
+		}
+		q.HasErrors = b
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/dashboard"
 	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/otlp"
@@ -50,6 +51,7 @@ type Server struct {
 	pipeline  *ingest.Pipeline
 	metrics   *metrics
 	handler   http.Handler
+	dashboard *dashboard.Dashboard // nil when the store cannot serve it
 	ready     atomic.Bool
 	inflight  chan struct{} // semaphore of OTLP requests being decoded
 }
@@ -75,6 +77,17 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 	s.committer = ingest.NewCommitter(writer, ingest.CommitterConfig{MaxBatchSpans: cfg.MaxBatchSpans, MaxQueuedSpans: cfg.MaxQueuedSpans}, s.metrics)
 	pricer := ingest.NewPricer(pricing.Default(), st, 5*time.Second)
 	s.pipeline = ingest.NewPipeline(s.committer, pricer, otlp.Limits{MaxAttrValueBytes: int(cfg.MaxAttrValueBytes)})
+	if ds, ok := st.(dashboard.Store); ok {
+		d, err := dashboard.New(ds, s.auth, dashboard.Options{
+			Password: cfg.DashboardPassword, Open: cfg.Open, SessionTimeout: cfg.SessionTimeout, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.dashboard = d
+	} else {
+		log.Warn("the store has no overview: the dashboard is off")
+	}
 	s.handler = s.routes(reg)
 	s.ready.Store(true)
 	return s, nil
@@ -156,6 +169,7 @@ func Banner(w io.Writer, addr, dataDir, firstKey string) {
 	fmt.Fprintf(w, "AgentOps server listening on %s\n", url)
 	fmt.Fprintf(w, "  OTLP/HTTP traces: %s/v1/traces\n", url)
 	fmt.Fprintf(w, "  REST API:         %s/v2/sessions\n", url)
+	fmt.Fprintf(w, "  Dashboard:        %s/ (log in with a project API key)\n", url)
 	fmt.Fprintf(w, "  Data:             %s\n", filepath.Join(dataDir, DBFile))
 	if firstKey != "" {
 		fmt.Fprintf(w, "\nCreated project \"default\". Its API key (shown only this once):\n\n    %s\n\n", firstKey)
