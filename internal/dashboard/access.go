@@ -32,15 +32,18 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 		v = nil
 	}
 	data := loginData{Next: safeNext(r.URL.Query().Get("next")), HasPassword: d.opts.Password != ""}
+	var p page
 	if v != nil && v.login != nil {
 		data.Adding = true
+		p = d.page(v, "Add a project", "", data)
 	} else {
-		v = &viewer{csrf: openCSRF(r), open: true}
-		d.ensureOpenCSRF(w, r, v)
-		v.open = false
+		// No login yet: the form's CSRF token is a random value in a
+		// SameSite=Strict cookie, repeated by the form.
+		pre := &viewer{csrf: openCSRF(r), open: true}
+		d.ensureOpenCSRF(w, r, pre)
+		p = d.page(nil, "Log in", "", data)
+		p.CSRF = pre.csrf
 	}
-	p := d.page(v, "Log in", "", data)
-	p.Open = d.opts.Open
 	d.render(w, r, http.StatusOK, "login.html", p)
 }
 
@@ -48,16 +51,14 @@ func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	now := d.opts.Now()
 	fail := func(status int, msg string) {
 		data := loginData{Next: safeNext(r.PostFormValue("next")), Error: msg, HasPassword: d.opts.Password != ""}
-		v := &viewer{csrf: openCSRF(r)}
-		var lg *login
-		if c, err := r.Cookie(cookieLogin); err == nil {
-			lg = d.logins.get(c.Value, now)
+		var p page
+		if v, err := d.viewer(r); err == nil && v != nil && v.login != nil {
+			data.Adding = true
+			p = d.page(v, "Add a project", "", data)
+		} else {
+			p = d.page(nil, "Log in", "", data)
+			p.CSRF = openCSRF(r)
 		}
-		if lg != nil {
-			v.csrf, data.Adding = lg.csrf, true
-		}
-		p := d.page(v, "Log in", "", data)
-		p.Open = d.opts.Open
 		d.render(w, r, status, "login.html", p)
 	}
 	if !d.limiter.allow(r, now) {

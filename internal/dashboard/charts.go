@@ -60,7 +60,7 @@ type legendItem struct {
 
 // stackedBars draws one bar per label, its series stacked. format writes a
 // value for the axis and the tooltips.
-func stackedBars(labels []string, ss []series, format func(float64) string) chart {
+func stackedBars(labels []string, ss []series, format func(float64) string, integer bool) chart {
 	c := chart{W: chartW, H: chartH, Base: chartH - padBottom, Left: padLeft, Right: chartW - padRight}
 	maxTotal := 0.0
 	for i := range labels {
@@ -75,11 +75,18 @@ func stackedBars(labels []string, ss []series, format func(float64) string) char
 	}
 	c.Empty = maxTotal == 0
 	top := niceCeil(maxTotal)
+	if integer {
+		top = max(top, 4)
+	}
+	ticks := 4 // 1, 2, 4 and 10 times a power of ten split in quarters; 2.5 and 5 in fifths
+	if m := top / math.Pow(10, math.Floor(math.Log10(top))); m == 2.5 || m == 5 {
+		ticks = 5
+	}
 	plotH := float64(chartH - padBottom - padTop)
 	plotW := float64(chartW - padLeft - padRight)
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
-		c.YTicks = append(c.YTicks, chartTick{X: padLeft - 6, Y: c.Base - plotH*float64(i)/4, Label: format(v)})
+	for i := 0; i <= ticks; i++ {
+		v := top * float64(i) / float64(ticks)
+		c.YTicks = append(c.YTicks, chartTick{X: padLeft - 6, Y: c.Base - plotH*float64(i)/float64(ticks), Label: format(v)})
 	}
 	n := len(labels)
 	if n == 0 {
@@ -118,7 +125,7 @@ func niceCeil(v float64) float64 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 2, 2.5, 4, 5, 10} {
 		if m*p >= v {
 			return m * p
 		}

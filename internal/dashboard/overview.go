@@ -132,9 +132,9 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, v *viewer) 
 		t.SuccessRate = strconv.FormatFloat(100*float64(t.Success)/float64(ended), 'f', 1, 64) + "%"
 		t.FailureRate = strconv.FormatFloat(100*float64(t.Failure)/float64(ended), 'f', 1, 64) + "%"
 	}
-	data.Sessions = stackedBars(labels, byState, formatCount)
-	data.Tokens = stackedBars(labels, []series{tokIn, tokOut}, formatCount)
-	data.Durations = stackedBars(durationLabels, []series{durations}, formatCount)
+	data.Sessions = stackedBars(labels, byState, formatCount, true)
+	data.Tokens = stackedBars(labels, []series{tokIn, tokOut}, formatCount, true)
+	data.Durations = stackedBars(durationLabels, []series{durations}, formatCount, true)
 
 	// Cost per day by model, the costliest models first, the rest as "other".
 	costOf := map[string]float64{}
@@ -166,7 +166,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, v *viewer) 
 			costSeries[pos[m.Model]].Values[i] += m.Cost
 		}
 	}
-	data.Cost = stackedBars(labels, costSeries, formatUSD)
+	data.Cost = stackedBars(labels, costSeries, formatUSD, false)
 
 	for _, e := range ov.Errors {
 		data.Errors = append(data.Errors, hbar{Label: cmp.Or(e.Type, "error"), Sub: e.Message, Count: e.Count, Class: "st-failure"})
