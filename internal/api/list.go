@@ -51,12 +51,17 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 		}
 		q.EndState = state
 	}
+	order := sortOrder(q)
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor)
 		if err != nil {
 			return SessionList{}, err
 		}
-		q.Cursor = c
+		issued, storeCursor, _ := strings.Cut(c, "\x00")
+		if issued != order {
+			return SessionList{}, fmt.Errorf("%w: cursor was issued for another sort or order", ErrInvalidQuery)
+		}
+		q.Cursor = storeCursor
 	}
 	q.StaleBefore = now.UnixNano() - int64(timeout)
 
@@ -78,7 +83,7 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 		})
 	}
 	if page.Next != "" {
-		next := encodeCursor(page.Next)
+		next := encodeCursor(order + "\x00" + page.Next)
 		list.NextCursor = &next
 	}
 	return list, nil
@@ -186,7 +191,17 @@ func parseTimeParam(name, s string) (int64, error) {
 	return ns, nil
 }
 
-// A cursor given to clients is the store's cursor behind a CRC-32 of it, in
+// sortOrder names the order a cursor belongs to: a cursor is valid only for
+// the sort and direction it was issued for.
+func sortOrder(q store.SessionQuery) string {
+	if q.Ascending {
+		return q.Sort + " asc"
+	}
+	return q.Sort
+}
+
+// A cursor given to clients is the order it belongs to and the store's
+// cursor, behind a CRC-32 of them, in
 // base64url: a cursor mangled in transit or made up is refused with a 400
 // here instead of reaching the store, whose cursors are opaque to this
 // package.
