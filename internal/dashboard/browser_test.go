@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/server"
 	"github.com/agentops-go/agentops/internal/store"
 )
@@ -39,7 +40,8 @@ type browserEnv struct {
 
 // startBrowser runs the server and the browser, or skips the test unless
 // AGENTOPS_BROWSER_TEST=1; then a missing browser fails it.
-func startBrowser(t *testing.T) *browserEnv {
+// extra, when given, writes more into the store before the server starts.
+func startBrowser(t *testing.T, extra ...func(st store.SpanWriter, project string)) *browserEnv {
 	t.Helper()
 	if os.Getenv("AGENTOPS_BROWSER_TEST") != "1" {
 		t.Skip("browser test: set AGENTOPS_BROWSER_TEST=1 (and AGENTOPS_CHROMIUM if Chromium is not /usr/bin/chromium) to run it")
@@ -79,6 +81,9 @@ func startBrowser(t *testing.T) *browserEnv {
 	}
 	e.key1 = key
 	e.f = fill(t, st, projects[0].ID, projects[1].ID, time.Now())
+	for _, x := range extra {
+		x(st, projects[0].ID)
+	}
 	srv, err := server.New(cfg, st, []byte("0123456789abcdef0123456789abcdef"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		st.Close()
@@ -358,4 +363,38 @@ func TestBrowser(t *testing.T) {
 		t.Error("a payload ran on the sessions page")
 	}
 	e.screenshot(t, "07-xss-as-text")
+}
+
+// TestBrowserBigSession: a session of 10,000 spans opens on its first page
+// of 500 spans, pages on, and a span's details load on click.
+func TestBrowserBigSession(t *testing.T) {
+	var big model.TraceID
+	e := startBrowser(t, func(st store.SpanWriter, project string) { big = bigSession(t, st, project, 10_000, time.Now()) })
+	e.do(t, "log in",
+		chromedp.Navigate(e.url+"/login"),
+		chromedp.SetValue(chromedp.CSS("#api_key"), e.key1),
+		clickToLoad(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS("#kpis")),
+	)
+	began := time.Now()
+	e.do(t, "open the big session", chromedp.Navigate(e.url+"/sessions/"+big.String()), chromedp.WaitVisible(chromedp.CSS("#waterfall")))
+	t.Logf("10,000-span session page loaded in the browser in %v", time.Since(began).Round(time.Millisecond))
+	if n := run(t, e, "rows", chromedp.Evaluate[int](`document.querySelectorAll(".wf-row").length`)); n != 500 {
+		t.Errorf("%d rows on the first page, want 500", n)
+	}
+	if n := run(t, e, "page links", chromedp.Evaluate[int](`document.querySelectorAll(".spans-pager a").length`)); n != 6 {
+		t.Errorf("%d links to other pages, want 6 (2-4 and 18-20)", n)
+	}
+	e.do(t, "click a span of page one",
+		chromedp.Click(chromedp.CSS(`.wf-row:nth-child(300) .sname`)),
+		chromedp.WaitVisible(chromedp.CSS("#span-detail")),
+	)
+	e.screenshot(t, "08-session-10k-spans")
+	e.do(t, "open the last page",
+		clickToLoad(`.spans-pager a:last-of-type`),
+		chromedp.WaitVisible(chromedp.CSS("#waterfall")),
+	)
+	if n := run(t, e, "rows", chromedp.Evaluate[int](`document.querySelectorAll(".wf-row").length`)); n != 500 {
+		t.Errorf("%d rows on the last page, want 500", n)
+	}
 }

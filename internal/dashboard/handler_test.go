@@ -613,3 +613,35 @@ func attrOf(body, id, attr string) string {
 	}
 	return m[1]
 }
+
+// TestBigSessionPaged: a session of 10,000 spans is drawn 500 spans a page,
+// every span on exactly one page, in tree order.
+func TestBigSessionPaged(t *testing.T) {
+	e := newEnv(t)
+	big := bigSession(t, e.st, e.p1.ID, 10_000, e.now)
+	c := e.loggedIn(e.key1)
+	seen := map[string]bool{}
+	rowRE := regexp.MustCompile(`class="wf-row [^"]*" role="treeitem" tabindex="0" data-span="([0-9a-f]{16})"`)
+	for page := 1; page <= 20; page++ {
+		a := c.get("/sessions/" + big.String() + "?page=" + strconv.Itoa(page))
+		rows := rowRE.FindAllStringSubmatch(a.body, -1)
+		if a.status != http.StatusOK || len(rows) != 500 {
+			t.Fatalf("page %d: %d, %d rows", page, a.status, len(rows))
+		}
+		for _, m := range rows {
+			if seen[m[1]] {
+				t.Fatalf("span %s on two pages", m[1])
+			}
+			seen[m[1]] = true
+		}
+		if page == 1 && !strings.Contains(a.body, `data-depth="0"`) {
+			t.Error("page 1 does not start with the root")
+		}
+	}
+	if len(seen) != 10_000 {
+		t.Errorf("%d spans over the pages, want 10,000", len(seen))
+	}
+	if a := c.get("/sessions/" + big.String() + "?page=21"); a.status != http.StatusBadRequest {
+		t.Errorf("page 21: %d, want 400", a.status)
+	}
+}

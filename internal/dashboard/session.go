@@ -46,7 +46,7 @@ type sessionData struct {
 	Ticks       []axisTick
 	Page, Pages int
 	PageLinks   []pageLink
-	TotalSpans  int
+	TotalSpans  int64
 	CurlExport  string
 }
 
@@ -62,6 +62,7 @@ type pageLink struct {
 	N       int
 	URL     string
 	Current bool
+	Gap     bool // an ellipsis between page numbers
 }
 
 type spanRow struct {
@@ -116,7 +117,7 @@ func (d *Dashboard) session(w http.ResponseWriter, r *http.Request, v *viewer) {
 		ID: s.ID.String(), Name: s.Name, Reason: s.EndStateReason, Running: st.Running,
 		Start: time.Unix(0, s.Start).UTC(), Duration: formatDuration(s.Duration()),
 		Cost: formatUSD(s.Cost), Unpriced: s.Unpriced, Tags: s.Tags, Models: s.Models,
-		TotalSpans: len(spans),
+		TotalSpans: int64(len(spans)),
 	}
 	if r.URL.Query().Get("project") != "" {
 		data.ProjectQ = "?project=" + url.QueryEscape(v.current.ID)
@@ -154,7 +155,16 @@ func (d *Dashboard) session(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	data.Ticks[0].Label = "0"
 	if data.Pages > 1 {
+		// The first and last three pages and three around the current one.
+		last := 0
 		for n := 1; n <= data.Pages; n++ {
+			if n > 3 && n <= data.Pages-3 && (n < data.Page-3 || n > data.Page+3) {
+				continue
+			}
+			if last != 0 && n != last+1 {
+				data.PageLinks = append(data.PageLinks, pageLink{Gap: true})
+			}
+			last = n
 			q := r.URL.Query()
 			q.Set("page", strconv.Itoa(n))
 			data.PageLinks = append(data.PageLinks, pageLink{N: n, URL: "/sessions/" + data.ID + "?" + q.Encode(), Current: n == data.Page})
