@@ -52,9 +52,10 @@ function initWaterfall() {
     var detail = document.getElementById("detail");
     var url = "/sessions/" + encodeURIComponent(session) + "/spans/" + encodeURIComponent(id) + "?project=" + encodeURIComponent(project);
     fetch(url, { headers: { "X-Fragment": "span" }, credentials: "same-origin" })
-      .then(function (r) { return r.text(); })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      // The fragment is server-rendered html/template output: escaped.
       .then(function (html) { detail.innerHTML = html; })
-      .catch(function () { detail.textContent = "Could not load the span."; });
+      .catch(function (status) { detail.textContent = "Could not load the span (" + status + "). Reload the page or log in again."; });
   }
   wf.addEventListener("click", function (e) {
     var row = e.target.closest(".wf-row");
