@@ -143,7 +143,7 @@ func formatCount(v float64) string {
 		return trimZero(strconv.FormatFloat(v/1e3, 'f', 1, 64)) + "k"
 	}
 	if v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64)
+		return groupDigits(int64(v))
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }

@@ -497,7 +497,7 @@ func TestSpanDetail(t *testing.T) {
 		t.Fatalf("span detail: %d", a.status)
 	}
 	for _, want := range []string{"Transcript", "system", "You are a helpful support agent.", "Where is my order #4411?", "Let me look that order up for you.",
-		"finish: tool_calls", "lookup_order", "call_1", "1200 in", "$0.0105", "gen_ai.prompt.1.content"} {
+		"finish: tool_calls", "lookup_order", "call_1", `&#34;order&#34;: &#34;4411&#34;`, "1,200 in", "$0.0105", "gen_ai.prompt.1.content"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("LLM span detail lacks %q", want)
 		}

@@ -235,20 +235,30 @@ func treeRows(spans []model.Span) []treeRow {
 	seen := make(map[int]bool, len(latest))
 	type frame struct{ i, depth int }
 	stack := make([]frame, 0, 64)
-	for ri := len(roots) - 1; ri >= 0; ri-- {
-		stack = append(stack, frame{roots[ri], 0})
-	}
-	for len(stack) > 0 {
-		f := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[f.i] { // a cycle of parents in bad data
-			continue
+	walk := func(root int) {
+		stack = append(stack[:0], frame{root, 0})
+		for len(stack) > 0 {
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[f.i] {
+				continue
+			}
+			seen[f.i] = true
+			kids := children[spans[f.i].SpanID]
+			rows = append(rows, treeRow{i: f.i, depth: f.depth, hasChildren: len(kids) > 0})
+			for k := len(kids) - 1; k >= 0; k-- {
+				stack = append(stack, frame{kids[k], f.depth + 1})
+			}
 		}
-		seen[f.i] = true
-		kids := children[spans[f.i].SpanID]
-		rows = append(rows, treeRow{i: f.i, depth: f.depth, hasChildren: len(kids) > 0})
-		for k := len(kids) - 1; k >= 0; k-- {
-			stack = append(stack, frame{kids[k], f.depth + 1})
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	// Spans whose parents form a cycle (bad data) are reached from no
+	// root: each is drawn as one, so that nothing stored is hidden.
+	for i := range spans {
+		if latest[spans[i].SpanID] == i && !seen[i] {
+			walk(i)
 		}
 	}
 	return rows
@@ -380,11 +390,31 @@ func messagesOf(ms []api.Message) []message {
 	for _, m := range ms {
 		msg := message{Role: cmp.Or(m.Role, "message"), Content: m.Content, FinishReason: m.FinishReason}
 		for _, c := range m.ToolCalls {
-			msg.ToolCalls = append(msg.ToolCalls, prettyJSON(c))
+			msg.ToolCalls = append(msg.ToolCalls, prettyJSON(unwrapArguments(c)))
 		}
 		out = append(out, msg)
 	}
 	return out
+}
+
+// unwrapArguments replaces a tool call's "arguments" string (OpenAI sends
+// the arguments as a JSON document inside a string) by the document it
+// holds, so that it reads indented; anything else is returned as is.
+func unwrapArguments(call json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(call, &m) != nil {
+		return call
+	}
+	var args string
+	if json.Unmarshal(m["arguments"], &args) != nil || !json.Valid([]byte(args)) {
+		return call
+	}
+	m["arguments"] = json.RawMessage(args)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return call
+	}
+	return b
 }
 
 // objectKVs lists a JSON object's members sorted by key, each value as text.
