@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -102,15 +103,15 @@ func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusInternalServerError, "The key could not be checked. The server log has the details.")
 			return
 		}
+		hash, _ := auth.HashKey(key) // ProjectForKey accepted its format
 		add = func(l *login) {
+			l.current = projectID
 			for _, k := range l.keys {
-				if k.key == key {
-					l.current = projectID
+				if bytes.Equal(k.hash, hash) {
 					return
 				}
 			}
-			l.keys = append(l.keys, heldKey{key: key, projectID: projectID})
-			l.current = projectID
+			l.keys = append(l.keys, heldKey{hash: hash, projectID: projectID})
 		}
 	default:
 		fail(http.StatusBadRequest, "Enter a project API key or the dashboard password.")

@@ -23,12 +23,14 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Store is what the dashboard reads: sessions, the per-day overview, and
-// projects (for names and the password login's list).
+// Store is what the dashboard reads: sessions, the per-day overview,
+// projects (for names and the password login's list) and keys (a login's
+// keys are looked up again at every request).
 type Store interface {
 	store.SessionReader
 	store.Overviewer
 	store.Projects
+	store.Keys
 }
 
 // Options configures the dashboard.
@@ -239,13 +241,14 @@ func (d *Dashboard) keyProjects(ctx context.Context, lg *login) ([]store.Project
 	lg.mu.Unlock()
 	var ps []store.Project
 	for _, k := range keys {
-		id, err := d.auth.ProjectForKey(ctx, k.key)
+		stored, err := d.st.KeyByHash(ctx, k.hash)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && stored.RevokedAt != nil) {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, auth.ErrUnknownKey) || errors.Is(err, auth.ErrRevokedKey) || errors.Is(err, auth.ErrInvalidKeyFormat) {
-				continue
-			}
 			return nil, err
 		}
+		id := stored.ProjectID
 		if slices.ContainsFunc(ps, func(p store.Project) bool { return p.ID == id }) {
 			continue
 		}

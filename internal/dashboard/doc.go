@@ -6,8 +6,9 @@
 // and assets are embedded; nothing is built.
 //
 // Access: a login holds one or more projects, by their API keys (checked
-// with internal/auth at every request, so a revoked key stops working) or,
-// with the dashboard password, every project. The login is a random token
+// with internal/auth at login; the server keeps only their hashes and looks
+// them up again at every request, so a revoked key stops working at once)
+// or, with the dashboard password, every project. The login is a random token
 // in an HttpOnly, SameSite=Strict cookie (Secure over TLS), mapped to the
 // login in memory: a restart logs everyone out. Every state-changing form
 // carries a CSRF token. Without a login nothing is readable, unless the

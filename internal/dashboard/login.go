@@ -32,10 +32,11 @@ type login struct {
 	mu      sync.Mutex // guards current and keys
 }
 
-// heldKey is a project reached with an API key, kept so the key is checked
-// again at every request (a revoked key stops working).
+// heldKey is a project reached with an API key. Only the key's hash is
+// kept, to look the key up again at every request: a revoked key stops
+// working at once.
 type heldKey struct {
-	key       string
+	hash      []byte
 	projectID string
 }
 
