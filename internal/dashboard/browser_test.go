@@ -358,11 +358,12 @@ func TestBrowser(t *testing.T) {
 	if tr := e.text(t, "#transcript"); !strings.Contains(tr, xssScript) || !strings.Contains(tr, xssImg) {
 		t.Errorf("transcript does not show the payloads as text: %s", tr)
 	}
+	e.screenshot(t, "07-xss-session-as-text")
 	e.do(t, "sessions list with the payloads", chromedp.Navigate(e.url+"/sessions?tag=xss"), chromedp.WaitVisible(chromedp.CSS("#sessions-table")))
 	if set := run(t, e, "window.__xss", chromedp.Evaluate[bool](`window.__xss !== undefined`)); set {
 		t.Error("a payload ran on the sessions page")
 	}
-	e.screenshot(t, "07-xss-as-text")
+	e.screenshot(t, "08-xss-sessions-list")
 }
 
 // TestBrowserBigSession: a session of 10,000 spans opens on its first page
@@ -389,7 +390,7 @@ func TestBrowserBigSession(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.wf-row:nth-child(300) .sname`)),
 		chromedp.WaitVisible(chromedp.CSS("#span-detail")),
 	)
-	e.screenshot(t, "08-session-10k-spans")
+	e.screenshot(t, "09-session-10k-spans")
 	e.do(t, "open the last page",
 		clickToLoad(`.spans-pager a:last-of-type`),
 		chromedp.WaitVisible(chromedp.CSS("#waterfall")),
