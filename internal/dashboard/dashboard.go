@@ -186,8 +186,14 @@ func (d *Dashboard) viewer(r *http.Request) (*viewer, error) {
 		lg = d.logins.get(c.Value, now)
 		v.token = c.Value
 	}
+	all := false
+	if lg != nil {
+		lg.mu.Lock()
+		all = lg.all
+		lg.mu.Unlock()
+	}
 	switch {
-	case lg != nil && lg.all, lg == nil && d.opts.Open:
+	case all, lg == nil && d.opts.Open:
 		ps, err := d.st.ListProjects(ctx)
 		if err != nil {
 			return nil, err

@@ -24,12 +24,13 @@ const maxLogins = 10_000
 
 // login is one browser's access.
 type login struct {
-	keys    []heldKey // projects held by API key, in the order added
-	all     bool      // logged in with the password: every project
-	current string    // the project shown
-	csrf    string
-	expires time.Time
-	mu      sync.Mutex // guards current and keys
+	csrf    string    // fixed at login
+	expires time.Time // fixed at login
+
+	mu      sync.Mutex // guards the fields below
+	keys    []heldKey  // projects held by API key, in the order added
+	all     bool       // logged in with the password: every project
+	current string     // the project shown
 }
 
 // heldKey is a project reached with an API key. Only the key's hash is
