@@ -190,7 +190,9 @@ type ErrorGroup struct {
 // MaxErrorMessage bounds ErrorGroup.Message.
 const MaxErrorMessage = 200
 
-// ReasonGroup counts the sessions ending in one state for one reason.
+// ReasonGroup counts the sessions ending in one state for one reason
+// (Overview: most first). Sessions read Indeterminate for their silence
+// count with no reason.
 type ReasonGroup struct {
 	State    string
 	Reason   string

@@ -63,7 +63,8 @@ FROM session_days WHERE project = ? AND day BETWEEN ? AND ?`, project, first, la
 		return ov, fmt.Errorf("sqlite: overview: %w", err)
 	}
 
-	// Stale sessions without an end state read Indeterminate.
+	// Stale sessions without an end state read Indeterminate (with no reason).
+	stale := int64(0)
 	rows, err = conn.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s INDEXED BY sessions_open
 WHERE s.project = ? AND s.end_state = '' AND s.last_seen < ?`, project, q.StaleBefore)
 	if err != nil {
@@ -79,6 +80,7 @@ WHERE s.project = ? AND s.end_state = '' AND s.last_seen < ?`, project, q.StaleB
 		if day < first || day > last {
 			continue
 		}
+		stale++
 		var r rollup
 		r.reset()
 		r.session(0, &sess, -1)
@@ -160,11 +162,19 @@ WHERE project = ? AND day BETWEEN ? AND ? GROUP BY state, reason HAVING n > 0 OR
 			rows.Close()
 			return ov, fmt.Errorf("sqlite: overview: %w", err)
 		}
+		if r.State == semconv.EndStateIndeterminate && r.Reason == "" {
+			r.Sessions += stale
+			stale = 0
+		}
 		ov.Reasons = append(ov.Reasons, r)
 	}
 	if err := closeRows(rows); err != nil {
 		return ov, fmt.Errorf("sqlite: overview: %w", err)
 	}
+	if stale > 0 {
+		ov.Reasons = append(ov.Reasons, store.ReasonGroup{State: semconv.EndStateIndeterminate, Sessions: stale})
+	}
+	slices.SortStableFunc(ov.Reasons, func(a, b store.ReasonGroup) int { return cmp.Compare(b.Sessions, a.Sessions) })
 	return ov, nil
 }
 

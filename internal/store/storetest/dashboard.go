@@ -211,8 +211,8 @@ func testOverview(t *testing.T, s store.Store) {
 					}
 				}
 				d.Durations[b]++
-				if sess.EndState != "" {
-					reasons[[2]string{sess.EndState, sess.EndStateReason}]++
+				if state != "" { // a stale session is Indeterminate, with no reason
+					reasons[[2]string{state, sess.EndStateReason}]++
 				}
 			}
 			var wantDays []store.DayState
