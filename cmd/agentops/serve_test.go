@@ -93,6 +93,8 @@ var serveEnv = map[string]struct{ value, shown string }{
 	"session-timeout":         {"7m", "7m0s"},
 	"shutdown-timeout":        {"9s", "9s"},
 	"discard-spans":           {"true", "true"},
+	"dashboard-password":      {"s3cret", "***"},
+	"open":                    {"true", "true"},
 }
 
 // serveFlagEnv lists serve's flags with the variable each one reads.

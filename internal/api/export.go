@@ -86,12 +86,7 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 		}
 		switch sp.Kind {
 		case semconv.KindAction:
-			x.Actions = append(x.Actions, Action{
-				SpanRef:    refOf(sp),
-				ActionType: cmp.Or(attrs.firstString(semconv.OperationName), sp.Name),
-				Input:      attrs.raw(semconv.EntityInput),
-				Output:     attrs.raw(semconv.EntityOutput),
-			})
+			x.Actions = append(x.Actions, actionOf(sp, attrs))
 		case semconv.KindLLM:
 			x.LLMs = append(x.LLMs, LLMCall{
 				SpanRef:    refOf(sp),
@@ -100,13 +95,7 @@ func Export(ctx context.Context, r store.SessionReader, projectID string, id mod
 				Completion: messages(attrs, sp.Events, completionSide),
 			})
 		case semconv.KindTool:
-			x.Tools = append(x.Tools, ToolCall{
-				SpanRef: refOf(sp),
-				Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName, attrTraceloopName, attrOIToolName), sp.Name),
-				CallID:  attrs.firstString(attrToolCallID),
-				Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs, attrTraceloopInput, attrOIInput),
-				Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult, attrTraceloopOutput, attrOIOutput),
-			})
+			x.Tools = append(x.Tools, toolOf(sp, attrs))
 		}
 		if sp.IsError() {
 			e := errorOf(sp)
@@ -267,4 +256,26 @@ func rawOr(raw, def json.RawMessage) json.RawMessage {
 		return b
 	}
 	return raw
+}
+
+// actionOf reads an action span's type, input and output.
+func actionOf(sp *model.Span, attrs attributes) Action {
+	return Action{
+		SpanRef:    refOf(sp),
+		ActionType: cmp.Or(attrs.firstString(semconv.OperationName), sp.Name),
+		Input:      attrs.raw(semconv.EntityInput),
+		Output:     attrs.raw(semconv.EntityOutput),
+	}
+}
+
+// toolOf reads a tool span's name, call id, input and output, in every
+// dialect's names.
+func toolOf(sp *model.Span, attrs attributes) ToolCall {
+	return ToolCall{
+		SpanRef: refOf(sp),
+		Name:    cmp.Or(attrs.firstString(attrToolName, semconv.OperationName, attrTraceloopName, attrOIToolName), sp.Name),
+		CallID:  attrs.firstString(attrToolCallID),
+		Input:   attrs.firstRaw(semconv.EntityInput, attrToolInput, attrToolCallArgs, attrTraceloopInput, attrOIInput),
+		Output:  attrs.firstRaw(semconv.EntityOutput, attrToolOutput, attrToolCallResult, attrTraceloopOutput, attrOIOutput),
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,12 +51,17 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 		}
 		q.EndState = state
 	}
+	order := sortOrder(q)
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor)
 		if err != nil {
 			return SessionList{}, err
 		}
-		q.Cursor = c
+		issued, storeCursor, _ := strings.Cut(c, "\x00")
+		if issued != order {
+			return SessionList{}, fmt.Errorf("%w: cursor was issued for another sort or order", ErrInvalidQuery)
+		}
+		q.Cursor = storeCursor
 	}
 	q.StaleBefore = now.UnixNano() - int64(timeout)
 
@@ -77,20 +83,40 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 		})
 	}
 	if page.Next != "" {
-		next := encodeCursor(page.Next)
+		next := encodeCursor(order + "\x00" + page.Next)
 		list.NextCursor = &next
 	}
 	return list, nil
 }
 
 // ParseQuery reads the parameters of GET /v2/sessions: limit, cursor, tag,
-// end_state, since, until and q. Unknown parameters are ignored. Errors wrap
-// ErrInvalidQuery.
+// end_state, since, until, q, model, has_errors (true or false), sort (one
+// of store.SortColumns) and order (asc or desc, default desc). Unknown
+// parameters are ignored. Errors wrap ErrInvalidQuery.
 func ParseQuery(v url.Values) (store.SessionQuery, error) {
 	q := store.SessionQuery{
 		Cursor: v.Get("cursor"),
 		Tag:    v.Get("tag"),
 		Text:   v.Get("q"),
+		Model:  v.Get("model"),
+		Sort:   v.Get("sort"),
+	}
+	if q.Sort != "" && !slices.Contains(store.SortColumns, q.Sort) {
+		return q, fmt.Errorf("%w: sort must be one of %s", ErrInvalidQuery, strings.Join(store.SortColumns, ", "))
+	}
+	switch v.Get("order") {
+	case "", "desc":
+	case "asc":
+		q.Ascending = true
+	default:
+		return q, fmt.Errorf("%w: order must be asc or desc", ErrInvalidQuery)
+	}
+	if s := v.Get("has_errors"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, fmt.Errorf("%w: has_errors must be true or false", ErrInvalidQuery)
+		}
+		q.HasErrors = b
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -165,7 +191,17 @@ func parseTimeParam(name, s string) (int64, error) {
 	return ns, nil
 }
 
-// A cursor given to clients is the store's cursor behind a CRC-32 of it, in
+// sortOrder names the order a cursor belongs to: a cursor is valid only for
+// the sort and direction it was issued for.
+func sortOrder(q store.SessionQuery) string {
+	if q.Ascending {
+		return q.Sort + " asc"
+	}
+	return q.Sort
+}
+
+// A cursor given to clients is the order it belongs to and the store's
+// cursor, behind a CRC-32 of them, in
 // base64url: a cursor mangled in transit or made up is refused with a 400
 // here instead of reaching the store, whose cursors are opaque to this
 // package.

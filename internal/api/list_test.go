@@ -102,6 +102,13 @@ func TestListFilters(t *testing.T) {
 		{"tag=prod&end_state=running", []model.TraceID{l3}},
 		{"limit=2", []model.TraceID{l5, l4}},
 		{"limit=1000&unknown=ignored", []model.TraceID{l5, l4, l3, l2, l1}},
+		{"sort=name&order=asc", []model.TraceID{l1, l5, l2, l4, l3}},
+		{"sort=name", []model.TraceID{l3, l4, l2, l5, l1}},
+		{"sort=start&order=desc", []model.TraceID{l5, l4, l3, l2, l1}},
+		{"sort=start&order=asc&tag=prod", []model.TraceID{l1, l3, l5}},
+		{"has_errors=true", nil},
+		{"has_errors=false", []model.TraceID{l5, l4, l3, l2, l1}},
+		{"model=gpt-4o", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
@@ -239,6 +246,9 @@ func TestListBadQuery(t *testing.T) {
 		{"until=2300-01-01T00:00:00Z", "until"},
 		{"cursor=not-a-cursor", "cursor"},
 		{"cursor=" + garbled, "cursor"},
+		{"sort=price", "sort"},
+		{"order=up", "order"},
+		{"has_errors=maybe", "has_errors"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
@@ -291,5 +301,32 @@ func TestParseTime(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseTime(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestListCursorOfAnotherOrder: a cursor is refused with a 400 under another
+// sort or direction, and walks its own order to the end.
+func TestListCursorOfAnotherOrder(t *testing.T) {
+	h := New(listStore(t), Options{SessionTimeout: testTimeout, Now: func() time.Time { return now }})
+	rec := serve(t, h, http.MethodGet, "/v2/sessions?sort=name&order=asc&limit=2", "p1")
+	first := decode[SessionList](t, rec)
+	if first.NextCursor == nil {
+		t.Fatal("no next cursor")
+	}
+	for _, q := range []string{"sort=start&order=asc", "sort=name", "", "sort=name&order=desc"} {
+		rec := serve(t, h, http.MethodGet, "/v2/sessions?"+q+"&limit=2&cursor="+*first.NextCursor, "p1")
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s with a cursor of sort=name&order=asc: %d, want 400", q, rec.Code)
+		}
+	}
+	var got []string
+	got = append(got, ids(first)...)
+	for cursor := first.NextCursor; cursor != nil; {
+		page := decode[SessionList](t, serve(t, h, http.MethodGet, "/v2/sessions?sort=name&order=asc&limit=2&cursor="+*cursor, "p1"))
+		got = append(got, ids(page)...)
+		cursor = page.NextCursor
+	}
+	if want := idStrings(l1, l5, l2, l4, l3); !slices.Equal(got, want) {
+		t.Errorf("walk by name: %v, want %v", got, want)
 	}
 }

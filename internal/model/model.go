@@ -210,6 +210,15 @@ type Span struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
+// Model is the model an LLM span names: the response model, else the
+// request model.
+func (s *Span) Model() string {
+	if s.ResponseModel != "" {
+		return s.ResponseModel
+	}
+	return s.RequestModel
+}
+
 // IsRoot reports whether the span has no parent.
 func (s *Span) IsRoot() bool { return s.ParentID.IsZero() }
 

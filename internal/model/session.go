@@ -29,6 +29,9 @@ type Session struct {
 
 	Tags []string        `json:"tags"`
 	Host json.RawMessage `json:"host_env,omitempty"` // JSON object of the root's host.*/os.* (and resource) attributes
+	// Models are the models of the session's LLM calls (the response model,
+	// else the request model), sorted, each once, at most MaxModels.
+	Models []string `json:"models,omitempty"`
 
 	Counts   Counts  `json:"counts"`
 	Usage    Usage   `json:"usage"`
@@ -96,6 +99,7 @@ type Delta struct {
 	Tags    []string // nil: no change; non-nil (even empty): replaces the session's tags
 	HasTags bool
 	Host    json.RawMessage // nil: no change
+	Models  []string        // models of the chunk's LLM calls, sorted, each once; added to the session's
 
 	Counts   Counts
 	Usage    Usage
@@ -137,6 +141,7 @@ func (s *Session) Merge(d *Delta) {
 	if d.Host != nil {
 		s.Host = d.Host
 	}
+	s.Models = MergeModels(s.Models, d.Models)
 	s.Counts.Add(d.Counts)
 	s.Usage.Add(d.Usage)
 	s.Cost += d.Cost
@@ -192,6 +197,9 @@ func Summarize(chunk []Span, now int64) Delta {
 		// children's totals on a parent span, which would count them twice.
 		if sp.Kind == semconv.KindLLM {
 			d.Usage.Add(sp.Usage)
+			if m := sp.Model(); m != "" && !slices.Contains(d.Models, m) {
+				d.Models = append(d.Models, m)
+			}
 		}
 		switch sp.CostSource {
 		case CostSpan, CostTable:
@@ -204,6 +212,10 @@ func Summarize(chunk []Span, now int64) Delta {
 		if sp.EndState != "" {
 			d.EndState, d.EndStateExplicit, d.EndStateReason = sp.EndState, true, sp.EndStateReason
 		}
+	}
+	slices.Sort(d.Models)
+	if len(d.Models) > MaxModels {
+		d.Models = d.Models[:MaxModels]
 	}
 	if root != nil {
 		if root.End != 0 {
@@ -219,6 +231,30 @@ func Summarize(chunk []Span, now int64) Delta {
 		d.Host = HostEnv(root)
 	}
 	return d
+}
+
+// MaxModels bounds Session.Models: a session calling more models lists the
+// first ones in sort order.
+const MaxModels = 16
+
+// MergeModels returns the sorted union of two sorted model lists, at most
+// MaxModels long. It returns a unless b adds something (then a new slice).
+func MergeModels(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := a
+	for _, m := range b {
+		i, found := slices.BinarySearch(out, m)
+		if found || i >= MaxModels {
+			continue
+		}
+		if len(out) >= MaxModels {
+			out = out[:MaxModels-1]
+		}
+		out = slices.Insert(slices.Clone(out), i, m)
+	}
+	return out
 }
 
 // derivedEndState maps a root span's status to an end state when the client

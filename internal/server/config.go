@@ -36,6 +36,12 @@ type Config struct {
 	SessionTimeout  time.Duration
 	ShutdownTimeout time.Duration
 
+	// Dashboard access (internal/dashboard). DashboardPassword, when set,
+	// logs in to every project; Open shows the dashboard without a login,
+	// and is refused unless Addr is a loopback address.
+	DashboardPassword string
+	Open              bool
+
 	// DiscardSpans accepts and decodes spans but does not store them: the
 	// decode-only baseline of the load benchmark. Never for real use.
 	DiscardSpans bool
@@ -98,6 +104,17 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	intFlag(fs, &c.MaxConcurrent, "max-concurrent-requests", "AGENTOPS_MAX_CONCURRENT_REQUESTS", "OTLP requests decoded at the same time")
 	durationFlag(fs, &c.SessionTimeout, "session-timeout", "AGENTOPS_SESSION_TIMEOUT", "a session without end state silent this long reads as Indeterminate")
 	durationFlag(fs, &c.ShutdownTimeout, "shutdown-timeout", "AGENTOPS_SHUTDOWN_TIMEOUT", "how long SIGINT/SIGTERM waits for requests in flight")
+	// The password's value is never printed (--help shows *** when set).
+	register(fs, "dashboard-password", "AGENTOPS_DASHBOARD_PASSWORD", "password that logs in to the dashboard with access to every project; empty: API keys only", &envValue{
+		set: func(s string) error { c.DashboardPassword = s; return nil },
+		get: func() string {
+			if c.DashboardPassword == "" {
+				return ""
+			}
+			return "***"
+		},
+	})
+	fs.BoolVar(&c.Open, "open", envBool("AGENTOPS_OPEN"), "dashboard readable without login; only with a loopback --addr (env AGENTOPS_OPEN)")
 	fs.BoolVar(&c.DiscardSpans, "discard-spans", envBool("AGENTOPS_DISCARD_SPANS"), "benchmark only: decode spans and drop them instead of storing (env AGENTOPS_DISCARD_SPANS)")
 	return &c
 }
@@ -117,11 +134,27 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("span and request limits must be positive")
 	case c.SessionTimeout <= 0:
 		return fmt.Errorf("--session-timeout must be positive")
+	case c.Open && !IsLoopback(c.Addr):
+		return fmt.Errorf("--open shows every project's data to anyone who can reach the server, so it needs a loopback --addr such as 127.0.0.1:4318 (not %q); use --dashboard-password or API keys to log in instead", c.Addr)
 	}
 	if _, err := c.GRPCListenAddr(); err != nil {
 		return err
 	}
 	return nil
+}
+
+// IsLoopback reports whether a listen address host:port binds to loopback
+// only: localhost, 127.0.0.0/8 or ::1 (an empty host binds every interface).
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envString(name, def string) string {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/agentops-go/agentops/internal/auth"
+	"github.com/agentops-go/agentops/internal/dashboard"
 	"github.com/agentops-go/agentops/internal/ingest"
 	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/store"
@@ -49,6 +50,7 @@ type Server struct {
 	pipeline  *ingest.Pipeline
 	metrics   *metrics
 	handler   http.Handler
+	dashboard *dashboard.Dashboard // nil when the store cannot serve it
 	ready     atomic.Bool
 	inflight  chan struct{} // semaphore of OTLP requests being decoded
 }
@@ -72,6 +74,17 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 	}
 	s.auth = auth.New(st, secret, auth.WithLogger(log))
 	s.pipeline, s.committer = NewPipeline(cfg, writer, st, s.metrics)
+	if ds, ok := st.(dashboard.Store); ok {
+		d, err := dashboard.New(ds, s.auth, dashboard.Options{
+			Password: cfg.DashboardPassword, Open: cfg.Open, SessionTimeout: cfg.SessionTimeout, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.dashboard = d
+	} else {
+		log.Warn("the store has no overview: the dashboard is off")
+	}
 	s.handler = s.routes(reg)
 	s.ready.Store(true)
 	return s, nil
@@ -186,6 +199,7 @@ func Banner(w io.Writer, addr, grpcAddr, dataDir, firstKey string) {
 		fmt.Fprintf(w, "  OTLP/gRPC traces: %s\n", grpcAddr)
 	}
 	fmt.Fprintf(w, "  REST API:         %s/v2/sessions\n", url)
+	fmt.Fprintf(w, "  Dashboard:        %s/ (log in with a project API key)\n", url)
 	fmt.Fprintf(w, "  Data:             %s\n", filepath.Join(dataDir, DBFile))
 	if firstKey != "" {
 		fmt.Fprintf(w, "\nCreated project \"default\". Its API key (shown only this once):\n\n    %s\n\n", firstKey)

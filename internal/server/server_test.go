@@ -164,3 +164,42 @@ func TestGRPCListenAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenNeedsLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:4318": true, "localhost:4318": true, "[::1]:4318": true, "127.8.9.1:80": true,
+		"0.0.0.0:4318": false, ":4318": false, "192.168.1.5:4318": false, "[::]:4318": false, "example.com:80": false,
+	} {
+		c := DefaultConfig()
+		c.Addr, c.Open = addr, true
+		err := c.Validate()
+		if ok && err != nil {
+			t.Errorf("--open --addr %s: %v", addr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "loopback")) {
+			t.Errorf("--open --addr %s: %v, want a refusal naming loopback", addr, err)
+		}
+	}
+}
+
+func TestDashboardMounted(t *testing.T) {
+	ts := startServer(t)
+	// The dashboard's pages want a login; the API's routes keep answering JSON.
+	req, _ := http.NewRequest("GET", ts.URL+"/sessions", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("GET /sessions without login = %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var list struct {
+		Sessions []any `json:"sessions"`
+	}
+	ts.getJSON(t, "/v2/sessions", &list)
+	status, body, h := ts.do(t, "GET", "/login", "", nil)
+	if status != 200 || !strings.Contains(string(body), "Log in") || h.Get("Content-Security-Policy") == "" {
+		t.Errorf("GET /login = %d", status)
+	}
+}

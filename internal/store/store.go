@@ -113,6 +113,106 @@ type SessionQuery struct {
 	Since       int64  // sessions starting at or after (Unix nanos)
 	Until       int64  // sessions starting before (Unix nanos)
 	Text        string // substring of the name, or a prefix of the id (hex)
+	Model       string // sessions with an LLM call to this model (model.Session.Models)
+	HasErrors   bool   // sessions with at least one error
+
+	// Sort orders the page by a column instead of the arrival order:
+	// one of the Sort* constants; "" is the arrival order, newest first.
+	// Ties are broken by the arrival order, in the same direction. Cursors
+	// are valid only for the Sort and Ascending they were issued with.
+	Sort      string
+	Ascending bool
+}
+
+// The columns SessionQuery.Sort accepts.
+const (
+	SortStart     = "start"
+	SortDuration  = "duration"
+	SortCost      = "cost"
+	SortTokens    = "tokens"
+	SortLLMCalls  = "llm_calls"
+	SortToolCalls = "tool_calls"
+	SortErrors    = "errors"
+	SortName      = "name"
+)
+
+// SortColumns lists the valid SessionQuery.Sort values but "".
+var SortColumns = []string{SortStart, SortDuration, SortCost, SortTokens, SortLLMCalls, SortToolCalls, SortErrors, SortName}
+
+// Overviewer is an optional ability of a SessionReader (callers
+// type-assert it): a project's totals per UTC day, kept as sessions are
+// written so that reading them never scans sessions.
+type Overviewer interface {
+	// Overview returns the project's figures for the UTC days overlapping
+	// [q.Since, q.Until). Session figures are counted on the day their
+	// session starts; model and error figures on the day of the span they
+	// come from. A session without an end state silent since before
+	// q.StaleBefore counts as Indeterminate, as SessionQuery.EndState says.
+	Overview(ctx context.Context, projectID string, q OverviewQuery) (Overview, error)
+}
+
+// OverviewQuery selects the days of an Overview.
+type OverviewQuery struct {
+	Since, Until int64 // Unix nanos; rounded out to whole UTC days
+	StaleBefore  int64
+	TopErrors    int // most frequent error groups returned; 0 means 10
+}
+
+// DurationBuckets are the upper bounds of the session duration histogram
+// (Overview's DayStates.Durations); the last bucket is unbounded. A session
+// with no ended span yet falls in the first.
+var DurationBuckets = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour}
+
+// NumDurationBuckets is len(DurationBuckets)+1.
+const NumDurationBuckets = 7
+
+// Overview is a project's figures over whole UTC days.
+type Overview struct {
+	Days    []DayState   // by day then state; days without sessions are absent
+	Models  []ModelDay   // by day then model
+	Errors  []ErrorGroup // most frequent first
+	Reasons []ReasonGroup
+}
+
+// DayState is what the sessions of one end state that started on one day add up to.
+type DayState struct {
+	Day       int64  // Unix nanos of the day's UTC midnight
+	State     string // Success, Failure, Indeterminate, or "" (running)
+	Sessions  int64
+	Counts    model.Counts
+	Usage     model.Usage
+	Cost      float64
+	Unpriced  int64
+	Durations [NumDurationBuckets]int64 // sessions per duration bucket (DurationBuckets)
+}
+
+// ModelDay is what the LLM calls to one model on one day add up to.
+type ModelDay struct {
+	Day      int64
+	Model    string // "" for calls naming no model
+	Calls    int64
+	Usage    model.Usage
+	Cost     float64
+	Unpriced int64
+}
+
+// ErrorGroup counts the error spans of one type and message over the days.
+type ErrorGroup struct {
+	Type    string
+	Message string // cut to MaxErrorMessage bytes
+	Count   int64
+}
+
+// MaxErrorMessage bounds ErrorGroup.Message.
+const MaxErrorMessage = 200
+
+// ReasonGroup counts the sessions ending in one state for one reason
+// (Overview: most first). Sessions read Indeterminate for their silence
+// count with no reason.
+type ReasonGroup struct {
+	State    string
+	Reason   string
+	Sessions int64
 }
 
 // SessionPage is one page of Sessions.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/golang/snappy"
 
@@ -234,6 +235,7 @@ func decodeBody(dst []model.Span, projectID string, trace model.TraceID, blob []
 	if n > uint64(len(blob)) { // each span takes more than one byte
 		return dst, fmt.Errorf("%w: span count %d", errCorrupt, n)
 	}
+	dst = slices.Grow(dst, int(n)) // one allocation per chunk, not a copy per doubling
 	var prev [numFields]field
 	prevStart := int64(0)
 	for range n {

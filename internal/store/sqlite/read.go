@@ -26,7 +26,7 @@ const sessionColumns = `s.trace_id, s.name, s.name_rank, s.start, s.end_time, s.
 	s.root_ended, s.end_state, s.end_state_explicit, s.end_state_reason, s.tags, s.host,
 	s.spans, s.llm_calls, s.tool_calls, s.actions, s.agents, s.errors,
 	s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens, s.total_tokens,
-	s.cost, s.unpriced`
+	s.cost, s.unpriced, s.models`
 
 // Session implements store.SessionReader.
 func (s *Store) Session(ctx context.Context, projectID string, id model.TraceID) (model.Session, error) {
@@ -58,12 +58,13 @@ func scanSession(r scanner, projectID string, s *model.Session, extra ...any) er
 		rootEnded, explicit bool
 		tags                sql.NullString
 		host                []byte
+		models              string
 	)
 	dst := []any{&trace, &s.Name, &nameRank, &s.Start, &s.End, &s.LastSeen,
 		&rootEnded, &s.EndState, &explicit, &s.EndStateReason, &tags, &host,
 		&s.Counts.Spans, &s.Counts.LLMCalls, &s.Counts.ToolCalls, &s.Counts.Actions, &s.Counts.Agents, &s.Counts.Errors,
 		&s.Usage.Input, &s.Usage.Output, &s.Usage.CacheRead, &s.Usage.CacheWrite, &s.Usage.Reasoning, &s.Usage.Total,
-		&s.Cost, &s.Unpriced}
+		&s.Cost, &s.Unpriced, &models}
 	if err := r.Scan(append(dst, extra...)...); err != nil {
 		return err
 	}
@@ -82,6 +83,11 @@ func scanSession(r scanner, projectID string, s *model.Session, extra ...any) er
 	}
 	if host != nil {
 		s.Host = host
+	}
+	if models != "" {
+		if err := json.Unmarshal([]byte(models), &s.Models); err != nil {
+			return fmt.Errorf("stored models: %w", err)
+		}
 	}
 	return nil
 }
@@ -199,16 +205,39 @@ JOIN sessions s ON s.id = t.session
 WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		args = append(args, projectID, q.Tag)
 	} else {
-		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM sessions s WHERE s.project = ` + projectN)
+		from := `sessions s`
+		if q.EndState == "running" && q.Sort == "" {
+			// The few sessions without an end state, in listing order,
+			// instead of a scan of the project.
+			from = `sessions s INDEXED BY sessions_open`
+		}
+		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM ` + from + ` WHERE s.project = ` + projectN)
 		args = append(args, projectID)
 	}
+	sortKey, ok := sortKeys[q.Sort]
+	if !ok {
+		return page, fmt.Errorf("sqlite: sessions: %w: sort %q", ErrBadCursor, q.Sort)
+	}
+	dir, cmpOp := "DESC", "<"
+	if q.Ascending && q.Sort != "" {
+		dir, cmpOp = "ASC", ">"
+	}
 	if q.Cursor != "" {
-		id, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return page, err
+		if q.Sort == "" {
+			id, err := decodeCursor(q.Cursor)
+			if err != nil {
+				return page, err
+			}
+			fmt.Fprintf(&sb, ` AND %s < ?`, key)
+			args = append(args, id)
+		} else {
+			c, err := decodeSortCursor(q.Cursor, q.Sort)
+			if err != nil {
+				return page, err
+			}
+			fmt.Fprintf(&sb, ` AND (%[1]s %[2]s ? OR (%[1]s = ? AND s.id %[2]s ?))`, sortKey, cmpOp)
+			args = append(args, c.Key, c.Key, c.ID)
 		}
-		fmt.Fprintf(&sb, ` AND %s < ?`, key)
-		args = append(args, id)
 	}
 	if q.Since != 0 {
 		sb.WriteString(` AND s.start >= ?`)
@@ -230,6 +259,14 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		sb.WriteString(` AND s.end_state = ?`)
 		args = append(args, q.EndState)
 	}
+	if q.HasErrors {
+		sb.WriteString(` AND s.errors > 0`)
+	}
+	if q.Model != "" {
+		m, _ := json.Marshal(q.Model) // as it appears, quoted, in the models array
+		sb.WriteString(` AND instr(s.models, ?) > 0`)
+		args = append(args, string(m))
+	}
 	if q.Text != "" {
 		sb.WriteString(` AND (s.name LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+escapeLike(q.Text)+"%")
@@ -239,7 +276,11 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		}
 		sb.WriteString(`)`)
 	}
-	fmt.Fprintf(&sb, ` ORDER BY %s DESC LIMIT ?`, key)
+	if q.Sort == "" {
+		fmt.Fprintf(&sb, ` ORDER BY %s DESC LIMIT ?`, key)
+	} else {
+		fmt.Fprintf(&sb, ` ORDER BY %[1]s %[2]s, s.id %[2]s LIMIT ?`, sortKey, dir)
+	}
 	args = append(args, limit+1)
 
 	rows, err := s.rdb.QueryContext(ctx, sb.String(), args...)
@@ -247,7 +288,10 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		return page, fmt.Errorf("sqlite: sessions: %w", err)
 	}
 	defer rows.Close()
-	var lastID int64
+	var (
+		lastID  int64
+		lastKey any
+	)
 	for rows.Next() {
 		var sess model.Session
 		var id int64
@@ -255,7 +299,7 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 			return page, fmt.Errorf("sqlite: sessions: %w", err)
 		}
 		if len(page.Sessions) < limit {
-			lastID = id
+			lastID, lastKey = id, sortValue(&sess, q.Sort)
 		}
 		page.Sessions = append(page.Sessions, sess)
 	}
@@ -264,7 +308,11 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 	}
 	if len(page.Sessions) > limit {
 		page.Sessions = page.Sessions[:limit]
-		page.Next = encodeCursor(lastID)
+		if q.Sort == "" {
+			page.Next = encodeCursor(lastID)
+		} else {
+			page.Next = encodeSortCursor(q.Sort, lastKey, lastID)
+		}
 	}
 	return page, nil
 }
@@ -285,6 +333,87 @@ func decodeCursor(c string) (int64, error) {
 		return 0, fmt.Errorf("sqlite: sessions: %w %q", ErrBadCursor, c)
 	}
 	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+// sortKeys are the SQL expressions of the store.SessionQuery.Sort columns.
+// None is indexed: sorting by one reads every session the filters let
+// through (the arrival order, "", is the indexed one).
+var sortKeys = map[string]string{
+	"":                  "",
+	store.SortStart:     "s.start",
+	store.SortDuration:  "max(s.end_time - s.start, 0)",
+	store.SortCost:      "s.cost",
+	store.SortTokens:    "s.total_tokens",
+	store.SortLLMCalls:  "s.llm_calls",
+	store.SortToolCalls: "s.tool_calls",
+	store.SortErrors:    "s.errors",
+	store.SortName:      "s.name",
+}
+
+// sortValue is a session's value of a sort column, as sortKeys computes it.
+func sortValue(s *model.Session, sort string) any {
+	switch sort {
+	case store.SortStart:
+		return s.Start
+	case store.SortDuration:
+		return max(s.End-s.Start, 0)
+	case store.SortCost:
+		return s.Cost
+	case store.SortTokens:
+		return s.Usage.Total
+	case store.SortLLMCalls:
+		return s.Counts.LLMCalls
+	case store.SortToolCalls:
+		return s.Counts.ToolCalls
+	case store.SortErrors:
+		return s.Counts.Errors
+	case store.SortName:
+		return s.Name
+	}
+	return nil
+}
+
+// A sorted listing's cursor is the sort column, its value and the rowid of
+// the last session of a page, as JSON in base64url.
+type sortCursor struct {
+	Sort string          `json:"s"`
+	Raw  json.RawMessage `json:"k"`
+	ID   int64           `json:"i"`
+	Key  any             `json:"-"`
+}
+
+func encodeSortCursor(sort string, key any, id int64) string {
+	k, _ := json.Marshal(key)
+	b, _ := json.Marshal(sortCursor{Sort: sort, Raw: k, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeSortCursor(c, sort string) (sortCursor, error) {
+	var sc sortCursor
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		err = json.Unmarshal(b, &sc)
+	}
+	if err == nil && sc.Sort != sort {
+		err = errors.New("issued for another sort")
+	}
+	if err == nil {
+		switch sort {
+		case store.SortName:
+			var s string
+			err, sc.Key = json.Unmarshal(sc.Raw, &s), s
+		case store.SortCost:
+			var f float64
+			err, sc.Key = json.Unmarshal(sc.Raw, &f), f
+		default:
+			var n int64
+			err, sc.Key = json.Unmarshal(sc.Raw, &n), n
+		}
+	}
+	if err != nil {
+		return sc, fmt.Errorf("sqlite: sessions: %w %q", ErrBadCursor, c)
+	}
+	return sc, nil
 }
 
 func escapeLike(s string) string {

@@ -117,9 +117,88 @@ CREATE TABLE session_tags (
 	PRIMARY KEY (project, tag, session)
 ) WITHOUT ROWID;
 `,
-	// 2: reserved for the migration another branch adds (see
-	// docs/ARCHITECTURE.md); a no-op here so that version 3 has its number.
-	`SELECT 1`,
+	// 2: the dashboard's reads. models (a JSON array of model.Session.Models,
+	// '' when none) for the model filter; sessions_open, a partial index of
+	// the sessions without an end state (few at any time: a session gets its
+	// end state when its root ends), for the running filter and to tell the
+	// stale ones in the overview; and per-day rollups the overview reads
+	// instead of scanning sessions, kept in step by WriteSpans in the same
+	// transaction (rollup.go): a handful of upserts per commit, on rows that
+	// stay in the cache. session_days and reason_days are backfilled here
+	// from existing sessions; model_days and error_days, which need the
+	// spans, start empty for data written before this version.
+	`
+ALTER TABLE sessions ADD COLUMN models TEXT NOT NULL DEFAULT '';
+CREATE INDEX sessions_open ON sessions (project, id) WHERE end_state = '';
+
+-- The sessions that started on a UTC day (day = start / 86400e9), by end
+-- state as stored ('' while none), added up. d0..d6 count sessions per
+-- duration bucket (store.DurationBuckets).
+CREATE TABLE session_days (
+	project INTEGER NOT NULL,
+	day     INTEGER NOT NULL,
+	state   TEXT NOT NULL,
+	sessions INTEGER NOT NULL, spans INTEGER NOT NULL, llm_calls INTEGER NOT NULL,
+	tool_calls INTEGER NOT NULL, actions INTEGER NOT NULL, agents INTEGER NOT NULL, errors INTEGER NOT NULL,
+	input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+	cache_write_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL,
+	cost REAL NOT NULL, unpriced INTEGER NOT NULL,
+	d0 INTEGER NOT NULL, d1 INTEGER NOT NULL, d2 INTEGER NOT NULL, d3 INTEGER NOT NULL,
+	d4 INTEGER NOT NULL, d5 INTEGER NOT NULL, d6 INTEGER NOT NULL,
+	PRIMARY KEY (project, day, state)
+) WITHOUT ROWID;
+
+-- Sessions per (start day, end state, end-state reason); state is never ''.
+CREATE TABLE reason_days (
+	project  INTEGER NOT NULL,
+	day      INTEGER NOT NULL,
+	state    TEXT NOT NULL,
+	reason   TEXT NOT NULL,
+	sessions INTEGER NOT NULL,
+	PRIMARY KEY (project, day, state, reason)
+) WITHOUT ROWID;
+
+-- LLM calls per (day of the span's start, model).
+CREATE TABLE model_days (
+	project INTEGER NOT NULL,
+	day     INTEGER NOT NULL,
+	model   TEXT NOT NULL,
+	calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+	cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+	total_tokens INTEGER NOT NULL, cost REAL NOT NULL, unpriced INTEGER NOT NULL,
+	PRIMARY KEY (project, day, model)
+) WITHOUT ROWID;
+
+-- Error spans per (day of the span's start, error type, message cut to
+-- store.MaxErrorMessage bytes).
+CREATE TABLE error_days (
+	project INTEGER NOT NULL,
+	day     INTEGER NOT NULL,
+	type    TEXT NOT NULL,
+	message TEXT NOT NULL,
+	errors  INTEGER NOT NULL,
+	PRIMARY KEY (project, day, type, message)
+) WITHOUT ROWID;
+
+INSERT INTO session_days
+SELECT project, start / 86400000000000, end_state, count(*), sum(spans), sum(llm_calls),
+	sum(tool_calls), sum(actions), sum(agents), sum(errors),
+	sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+	sum(cache_write_tokens), sum(reasoning_tokens), sum(total_tokens),
+	sum(cost), sum(unpriced),
+	sum(end_time - start < 1000000000), 
+	sum(end_time - start >= 1000000000 AND end_time - start < 5000000000),
+	sum(end_time - start >= 5000000000 AND end_time - start < 30000000000),
+	sum(end_time - start >= 30000000000 AND end_time - start < 120000000000),
+	sum(end_time - start >= 120000000000 AND end_time - start < 600000000000),
+	sum(end_time - start >= 600000000000 AND end_time - start < 3600000000000),
+	sum(end_time - start >= 3600000000000)
+FROM sessions GROUP BY 1, 2, 3;
+
+INSERT INTO reason_days
+SELECT project, start / 86400000000000, end_state, end_state_reason, count(*)
+FROM sessions WHERE end_state != '' GROUP BY 1, 2, 3, 4;
+`,
 	// 3: the terminal logs uploaded per session (store.Logs). Keyed by the
 	// project's id as text, not project_ids.n: a log may come before the
 	// trace's first span, and uploads are rare (one per trace at most).

@@ -89,6 +89,7 @@ type Store struct {
 		insertSession, updateSession, updateStart, addTag *sql.Stmt
 		deleteTag, insertFilter                           *sql.Stmt
 	}
+	rollStmts rollupStmts // the rollups' upserts, prepared on wdb
 }
 
 // writeStmts pairs each statement of the write path with its SQL.
@@ -106,6 +107,8 @@ func (s *Store) writeStmts() []struct {
 		{&st.insertSession, insertSessionSQL}, {&st.updateSession, updateSessionSQL},
 		{&st.updateStart, updateStartSQL}, {&st.addTag, addTagSQL}, {&st.deleteTag, deleteTagSQL},
 		{&st.insertFilter, insertFilterSQL},
+		{&s.rollStmts.day, upsertDaySQL}, {&s.rollStmts.reason, upsertReasonSQL},
+		{&s.rollStmts.model, upsertModelSQL}, {&s.rollStmts.err, upsertErrorSQL},
 	}
 }
 

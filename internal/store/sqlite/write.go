@@ -33,18 +33,18 @@ const (
 	name, name_rank, end_time, last_seen, root_ended, end_state, end_state_explicit, end_state_reason, tags, host,
 	spans, llm_calls, tool_calls, actions, agents, errors,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
-	cost, unpriced, chunks, project, trace_id, start)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cost, unpriced, models, chunks, project, trace_id, start)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateSessionSet = `UPDATE sessions SET
 	name = ?, name_rank = ?, end_time = ?, last_seen = ?, root_ended = ?,
 	end_state = ?, end_state_explicit = ?, end_state_reason = ?, tags = ?, host = ?,
 	spans = ?, llm_calls = ?, tool_calls = ?, actions = ?, agents = ?, errors = ?,
 	input_tokens = ?, output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?, total_tokens = ?,
-	cost = ?, unpriced = ?, chunks = ?`
+	cost = ?, unpriced = ?, models = ?, chunks = ?`
 	// updateSessionSQL leaves start alone: the common case. updateStartSQL
 	// sets it too (no index holds start: the listing's order is the rowid).
-	updateSessionSQL = updateSessionSet + ` WHERE id = ?26`
-	updateStartSQL   = updateSessionSet + `, start = ?27 WHERE id = ?26`
+	updateSessionSQL = updateSessionSet + ` WHERE id = ?27`
+	updateStartSQL   = updateSessionSet + `, start = ?28 WHERE id = ?27`
 	addTagSQL        = `INSERT OR IGNORE INTO session_tags (project, tag, session) VALUES (?, ?, ?)`
 	deleteTagSQL     = `DELETE FROM session_tags WHERE project = ? AND tag = ? AND session = ?`
 )
@@ -58,6 +58,7 @@ type writer struct {
 	// the open transaction stored (spanfilter.go), written as one row per
 	// project at its end: one statement per commit, not per chunk.
 	filters map[int64]*filterRow
+	roll    rollup // the open transaction's changes to the per-day rollups
 }
 
 type filterRow struct {
@@ -90,6 +91,9 @@ type preparedChunk struct {
 	hash   uint64 // xxhash64 of the unpacked body: what identifies a retry
 	filter []byte // fingerprints of the span ids (spanfilter.go)
 	delta  model.Delta
+	// What the chunk adds to model_days and error_days (rollup.go).
+	models []modelUse
+	errors []errorUse
 }
 
 type chunkKey struct {
@@ -139,12 +143,15 @@ func (s *Store) Prepare(spans []model.Span, now time.Time) (store.Prepared, erro
 		c := &p.chunks[i]
 		cs := p.chunkSpans(spans, c)
 		body := p.enc.encode(cs)
+		models, errs := chunkRollups(cs)
 		out.chunks[i] = preparedChunk{
 			key:    c.key,
 			hash:   xxhash.Sum64(body),
 			blob:   bytes.Clone(p.enc.pack(body)),
 			filter: spanFilter(cs),
 			delta:  model.Summarize(cs, nowNanos),
+			models: models,
+			errors: errs,
 		}
 	}
 	return out, nil
@@ -160,6 +167,7 @@ func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) err
 	defer clear(w.args[:cap(w.args)])
 	defer clear(w.added)
 	defer w.resetFilters()
+	w.roll.reset()
 
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -197,6 +205,9 @@ func (s *Store) WritePrepared(ctx context.Context, batches []store.Prepared) err
 		}
 	}
 	if err := w.writeFilters(bg, &wt); err != nil {
+		return fmt.Errorf("sqlite: write spans: %w", err)
+	}
+	if err := w.roll.flush(bg, tx, &s.rollStmts); err != nil {
 		return fmt.Errorf("sqlite: write spans: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -270,6 +281,11 @@ func (w *writer) writeChunk(ctx context.Context, wt *writeTx, c *preparedChunk) 
 	if err != nil {
 		return fmt.Errorf("write session: %w", err)
 	}
+	if exists {
+		w.roll.session(project, &old, -1)
+	}
+	w.roll.session(project, &sess, +1)
+	w.roll.chunk(project, c)
 	return w.indexTags(ctx, wt, project, rowID, &old, &sess, exists)
 }
 
@@ -392,12 +408,17 @@ func sessionArgs(args []any, s *model.Session) []any {
 	if s.Host != nil {
 		host = []byte(s.Host)
 	}
+	models := ""
+	if len(s.Models) > 0 {
+		b, _ := json.Marshal(s.Models)
+		models = string(b)
+	}
 	return append(args,
 		s.Name, int64(s.NameRank), s.End, s.LastSeen, boolInt(s.RootEnded),
 		s.EndState, boolInt(s.EndStateExplicit), s.EndStateReason, tags, host,
 		s.Counts.Spans, s.Counts.LLMCalls, s.Counts.ToolCalls, s.Counts.Actions, s.Counts.Agents, s.Counts.Errors,
 		s.Usage.Input, s.Usage.Output, s.Usage.CacheRead, s.Usage.CacheWrite, s.Usage.Reasoning, s.Usage.Total,
-		s.Cost, s.Unpriced)
+		s.Cost, s.Unpriced, models)
 }
 
 func boolInt(b bool) int64 {

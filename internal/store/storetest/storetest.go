@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SessionsFilters", testSessionsFilters},
 		{"SessionsArrivalOrder", testSessionsArrivalOrder},
 		{"SessionsLimit", testSessionsLimit},
+		{"SessionsSortAndModel", testSessionsSortAndModel},
+		{"Overview", testOverview},
 		{"Projects", testProjects},
 		{"Keys", testKeys},
 		{"Prices", testPrices},

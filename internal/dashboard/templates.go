@@ -1,0 +1,69 @@
+package dashboard
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var funcs = template.FuncMap{
+	"usd":   formatUSD,
+	"count": func(n int64) string { return formatCount(float64(n)) },
+	"int":   func(n int64) string { return groupDigits(n) },
+	"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+	"ago": func(now, t time.Time) string {
+		d := now.Sub(t)
+		switch {
+		case d < time.Minute:
+			return "just now"
+		case d < time.Hour:
+			return strconv.Itoa(int(d/time.Minute)) + " min ago"
+		case d < 48*time.Hour:
+			return strconv.Itoa(int(d/time.Hour)) + " h ago"
+		}
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days ago"
+	},
+	"f":       func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
+	"eq2":     func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"short":   func(s string) string { return s[:min(8, len(s))] },
+	"lower":   strings.ToLower,
+	"add":     func(a, b int) int { return a + b },
+	"nonzero": func(n int64) bool { return n != 0 },
+}
+
+// groupDigits writes n with thin separators: 1,234,567.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+var pageNames = []string{"login.html", "error.html", "overview.html", "sessions.html", "session_rows.html", "session.html", "span.html"}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: templates: %w", err)
+	}
+	m := map[string]*template.Template{}
+	for _, name := range pageNames {
+		if t.Lookup(name) == nil {
+			return nil, fmt.Errorf("dashboard: template %s missing", name)
+		}
+		m[name] = t
+	}
+	return m, nil
+}
