@@ -167,8 +167,9 @@ func TestGenerateNormalizesAsTheSDKsWrite(t *testing.T) {
 			t.Errorf("no span of kind %s: %v", k, kinds)
 		}
 	}
-	// Sessions of both SDKs' dialects: the pipeline is a Python program.
-	for _, n := range []string{"research-assistant", "support-triage", "code-reviewer", "data-pipeline.session", "python"} {
+	// Sessions of both SDKs' dialects: the pipeline is a Python program, whose
+	// root span "data-pipeline.session" names the session "data-pipeline".
+	for _, n := range []string{"research-assistant", "support-triage", "code-reviewer", "data-pipeline", "python"} {
 		if names[n] == 0 {
 			t.Errorf("no %s session: %v", n, names)
 		}
