@@ -24,10 +24,10 @@ type anthropicRequest struct {
 
 func parseAnthropicRequest(b []byte) (call, bool) {
 	var r anthropicRequest
-	if json.Unmarshal(b, &r) != nil || r.Stream {
+	if json.Unmarshal(b, &r) != nil {
 		return call{}, false
 	}
-	c := call{model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens}
+	c := call{model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens, stream: r.Stream}
 	if s := text(r.System); s != "" {
 		c.messages = append(c.messages, message{role: "system", content: s})
 	}

@@ -16,6 +16,9 @@ type openAIRequest struct {
 	MaxTokens           *int64          `json:"max_tokens"`
 	MaxCompletionTokens *int64          `json:"max_completion_tokens"`
 	Messages            []openAIMessage `json:"messages"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
 }
 
 type openAIMessage struct {
@@ -40,10 +43,14 @@ func (m openAIMessage) message(finish string) message {
 
 func parseOpenAIRequest(b []byte) (call, bool) {
 	var r openAIRequest
-	if json.Unmarshal(b, &r) != nil || r.Stream {
+	if json.Unmarshal(b, &r) != nil {
 		return call{}, false
 	}
-	c := call{model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens}
+	c := call{model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens, stream: r.Stream}
+	if r.Stream {
+		includeUsage := r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+		c.streamUsage = &includeUsage
+	}
 	if r.MaxCompletionTokens != nil {
 		c.maxTokens = r.MaxCompletionTokens
 	}

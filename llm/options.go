@@ -18,10 +18,17 @@ type config struct {
 	captureContent  bool
 	maxContentBytes int
 	prices          *pricing.Table
+	maxRequestBytes int64
+	maxEventBytes   int
 }
 
 func newConfig(opts []Option) config {
-	c := config{captureContent: true, maxContentBytes: DefaultMaxContentBytes}
+	c := config{
+		captureContent:  true,
+		maxContentBytes: DefaultMaxContentBytes,
+		maxRequestBytes: DefaultMaxRequestBytes,
+		maxEventBytes:   DefaultMaxEventBytes,
+	}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -60,4 +67,16 @@ func WithMaxContentBytes(n int) Option {
 // WithPrices prices calls from t instead of pricing.Default().
 func WithPrices(t *pricing.Table) Option {
 	return func(c *config) { c.prices = t }
+}
+
+// WithMaxRequestBytes caps the request body read to record a call at n bytes
+// (DefaultMaxRequestBytes unless set). A larger body is sent as is, and the
+// call is recorded without its request: no model or prompt, the attribute
+// agentops.llm.request.unrecorded saying why.
+func WithMaxRequestBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxRequestBytes = n
+		}
+	}
 }

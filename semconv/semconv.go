@@ -62,6 +62,21 @@ const (
 	GenAIResponseFinish      = "gen_ai.response.finish_reasons"
 )
 
+// Attributes of streamed LLM calls and of what could not be recorded: the
+// GenAI names where the conventions define one, AgentOps names otherwise.
+// Times are seconds, as in gen_ai.response.time_to_first_chunk.
+const (
+	GenAIRequestStream    = "gen_ai.request.stream"                     // bool: the request asked for a streamed response
+	GenAITimeToFirstChunk = "gen_ai.response.time_to_first_chunk"       // seconds from the request to the first streamed event
+	LLMTimeToFirstToken   = "agentops.llm.stream.time_to_first_token"   // seconds from the request to the first event carrying output
+	LLMStreamChunks       = "agentops.llm.stream.chunk_count"           // events of a streamed response
+	LLMStreamAbandoned    = "agentops.llm.stream.abandoned"             // true: the caller closed the stream before its end
+	LLMStreamUnparsed     = "agentops.llm.stream.unparsed"              // why the rest of a stream was not parsed (its bytes still passed)
+	LLMUsageUnreported    = "agentops.llm.usage.unreported"             // true: the provider sent no usage; no token counts are recorded
+	LLMRequestUnrecorded  = "agentops.llm.request.unrecorded"           // why the request body was not recorded (too large)
+	LLMStreamIncludeUsage = "agentops.llm.request.stream_include_usage" // OpenAI stream_options.include_usage
+)
+
 // Older GenAI names, as the official AgentOps SDKs send them.
 const (
 	GenAIPromptTokens     = "gen_ai.usage.prompt_tokens"
