@@ -103,18 +103,25 @@ type sseFramer struct {
 	name     []byte // the current event's "event:" field
 	lastName string // name as a string, reused while the name repeats
 	afterCR  bool   // the previous feed ended with '\r': a leading '\n' belongs to it
-	started  bool
+	bom      int    // bytes of a leading byte order mark seen; 3 once past it
 	finished bool // [DONE] seen
 }
 
-var doneData = []byte("[DONE]")
+var (
+	doneData = []byte("[DONE]")
+	bom      = "\xef\xbb\xbf"
+)
 
 func (f *sseFramer) done() bool { return f.finished }
 
 func (f *sseFramer) feed(p []byte) error {
-	if !f.started && len(p) > 0 {
-		f.started = true
-		p = bytes.TrimPrefix(p, []byte("\xef\xbb\xbf")) // a leading BOM is not part of the first line
+	for f.bom < len(bom) && len(p) > 0 { // a leading BOM is not part of the first line
+		if p[0] != bom[f.bom] {
+			f.bom = len(bom) // a BOM's first bytes and then others: not UTF-8, dropped
+			break
+		}
+		f.bom++
+		p = p[1:]
 	}
 	if f.afterCR && len(p) > 0 {
 		f.afterCR = false
@@ -228,6 +235,9 @@ func (f *lineFramer) feed(p []byte) error {
 			f.line = append(f.line, ln...)
 			ln = f.line
 		}
+		if len(ln) > f.max {
+			return errEventTooLarge(f.max)
+		}
 		p = p[i+1:]
 		f.deliver(ln)
 		f.line = f.line[:0]
@@ -309,7 +319,9 @@ func (f *arrayFramer) feed(p []byte) error {
 			f.depth++
 		case c == '}' || c == ']':
 			if f.depth == 0 { // the array's own ']' ends a scalar element
-				f.emit(p[start:i])
+				if err := f.emit(p[start:i]); err != nil {
+					return err
+				}
 				f.inElem = false
 				i--
 				continue
@@ -317,13 +329,17 @@ func (f *arrayFramer) feed(p []byte) error {
 			f.depth--
 			end = f.depth == 0
 		case f.depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n'):
-			f.emit(p[start:i]) // a scalar element ends before its delimiter
+			if err := f.emit(p[start:i]); err != nil { // a scalar element ends before its delimiter
+				return err
+			}
 			f.inElem = false
 			i--
 			continue
 		}
 		if end {
-			f.emit(p[start : i+1])
+			if err := f.emit(p[start : i+1]); err != nil {
+				return err
+			}
 			f.inElem = false
 		}
 	}
@@ -338,13 +354,17 @@ func (f *arrayFramer) feed(p []byte) error {
 
 // emit delivers the element whose last part is tail (its earlier parts are
 // in f.elem when it spans feeds).
-func (f *arrayFramer) emit(tail []byte) {
+func (f *arrayFramer) emit(tail []byte) error {
+	if len(f.elem)+len(tail) > f.max {
+		return errEventTooLarge(f.max)
+	}
 	if len(f.elem) > 0 {
 		f.elem = append(f.elem, tail...)
 		tail = f.elem
 	}
 	f.sink.onEvent("", tail)
 	f.elem = f.elem[:0]
+	return nil
 }
 
 func (f *arrayFramer) end() {}

@@ -169,6 +169,8 @@ func errorType(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected_eof" // the connection closed mid-response
 	}
 	return fmt.Sprintf("%T", err)
 }

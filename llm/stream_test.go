@@ -1,0 +1,153 @@
+package llm
+
+import (
+	"strings"
+	"testing"
+)
+
+// events records what a framer delivers.
+type events []string
+
+func (e *events) onEvent(name string, data []byte) { *e = append(*e, name+"|"+string(data)) }
+
+// feedAll feeds input in pieces of size n (every split point is exercised
+// by the callers looping n over 1..len).
+func feedAll(f framer, input string, n int) error {
+	for len(input) > 0 {
+		k := min(n, len(input))
+		if err := f.feed([]byte(input[:k])); err != nil {
+			return err
+		}
+		input = input[k:]
+	}
+	f.end()
+	return nil
+}
+
+func TestFramers(t *testing.T) {
+	tests := []struct {
+		name, contentType string
+		stream            bool
+		input             string
+		want              []string
+		done              bool
+	}{
+		{
+			name: "sse openai", contentType: "text/event-stream; charset=utf-8",
+			input: "data: {\"a\":1}\n\ndata: {\"a\":2}\n\ndata: [DONE]\n\n",
+			want:  []string{`|{"a":1}`, `|{"a":2}`}, done: true,
+		},
+		{
+			name: "sse names comments multi-line crlf", contentType: "text/event-stream",
+			input: ": keep-alive\r\nevent: message_start\r\ndata: {\"x\":\r\ndata:1}\r\nid: 7\r\nretry: 10\r\n\r\n" +
+				"event: ping\r\ndata: {}\r\n\r\n",
+			want: []string{"message_start|{\"x\":\n1}", "ping|{}"},
+		},
+		{
+			name: "sse cr only, no space after colon, field without colon", contentType: "text/event-stream",
+			input: "data:a\rdata\rdata: b\r\r",
+			want:  []string{"|a\n\nb"},
+		},
+		{
+			name: "sse event without data and unterminated last event are dropped", contentType: "text/event-stream",
+			input: "event: lonely\n\ndata: 1\n\ndata: cut",
+			want:  []string{"|1"},
+		},
+		{
+			name: "sse name resets after each event", contentType: "text/event-stream",
+			input: "event: a\ndata: 1\n\ndata: 2\n\n",
+			want:  []string{"a|1", "|2"},
+		},
+		{
+			name: "sse leading BOM", contentType: "text/event-stream",
+			input: "\xef\xbb\xbfdata: 1\n\n",
+			want:  []string{"|1"},
+		},
+		{
+			name: "ndjson", contentType: "application/x-ndjson",
+			input: "{\"a\":1}\n\n{\"a\":2}\r\n{\"a\":3}",
+			want:  []string{`|{"a":1}`, `|{"a":2}`, `|{"a":3}`},
+		},
+		{
+			name: "json array", contentType: "application/json", stream: true,
+			input: "[{\"a\":\"x]}\\\"\"},\r\n{\"b\":[1,{\"c\":2}]}\n,\"s\" , 12 ,[3]]",
+			want:  []string{`|{"a":"x]}\""}`, `|{"b":[1,{"c":2}]}`, `|"s"`, `|12`, `|[3]`},
+			done:  true,
+		},
+		{
+			name: "json array empty", contentType: "application/json", stream: true,
+			input: " [ ] ", done: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for n := 1; n <= len(tt.input); n++ {
+				var got events
+				f := newFramer(tt.contentType, tt.stream, &got, 1<<10)
+				if f == nil {
+					t.Fatalf("no framer for %q", tt.contentType)
+				}
+				if err := feedAll(f, tt.input, n); err != nil {
+					t.Fatalf("pieces of %d: %v", n, err)
+				}
+				if strings.Join(got, "\x00") != strings.Join(tt.want, "\x00") {
+					t.Fatalf("pieces of %d: got %q, want %q", n, got, tt.want)
+				}
+				if f.done() != tt.done {
+					t.Fatalf("pieces of %d: done = %v, want %v", n, f.done(), tt.done)
+				}
+			}
+		})
+	}
+}
+
+func TestFramerChoice(t *testing.T) {
+	var sink events
+	for _, tt := range []struct {
+		contentType string
+		stream      bool
+		want        bool
+	}{
+		{"text/event-stream", false, true},
+		{"application/x-ndjson", true, true},
+		{"application/json", true, true},
+		{"application/json", false, false},
+		{"text/plain", true, false},
+		{"", true, false},
+	} {
+		if got := newFramer(tt.contentType, tt.stream, &sink, 10) != nil; got != tt.want {
+			t.Errorf("newFramer(%q, stream %v) = %v, want %v", tt.contentType, tt.stream, got, tt.want)
+		}
+	}
+}
+
+func TestFramersStopAtTheEventCap(t *testing.T) {
+	big := strings.Repeat("x", 2000)
+	tests := []struct{ contentType, input string }{
+		{"text/event-stream", "data: 1\n\ndata: " + big + "\n\ndata: 2\n\n"},
+		{"text/event-stream", "data: 1\n\n" + "data: " + big[:600] + "\ndata: " + big[:600] + "\n\n"},
+		{"application/x-ndjson", "1\n" + big + "\n2\n"},
+		{"application/json", "[1," + `"` + big + `"` + ",2]"},
+	}
+	for _, tt := range tests {
+		for _, n := range []int{1, 100, len(tt.input)} {
+			var got events
+			f := newFramer(tt.contentType, true, &got, 1000)
+			err := feedAll(f, tt.input, n)
+			if err == nil || !strings.Contains(err.Error(), "exceeds 1000 bytes") {
+				t.Errorf("%s in pieces of %d: err = %v, want the cap", tt.contentType, n, err)
+			}
+			if len(got) != 1 || !strings.HasSuffix(got[0], "1") {
+				t.Errorf("%s in pieces of %d: got %q, want only the first event", tt.contentType, n, got)
+			}
+		}
+	}
+}
+
+func TestArrayFramerRejectsOtherJSON(t *testing.T) {
+	var got events
+	f := newFramer("application/json", true, &got, 100)
+	if err := f.feed([]byte(`{"error":{}}`)); err == nil {
+		t.Errorf("an object was taken for an array")
+	}
+}
