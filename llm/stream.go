@@ -104,7 +104,7 @@ type sseFramer struct {
 	lastName string // name as a string, reused while the name repeats
 	afterCR  bool   // the previous feed ended with '\r': a leading '\n' belongs to it
 	bom      int    // bytes of a leading byte order mark seen; 3 once past it
-	finished bool // [DONE] seen
+	finished bool   // [DONE] seen
 }
 
 var (
