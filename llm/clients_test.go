@@ -737,3 +737,33 @@ func TestStreamEventOverCap(t *testing.T) {
 		semconv.ErrorType:             nil,
 	})
 }
+
+// TestAnthropicStreamErrorEvent: an error event mid-stream (documented:
+// overloaded_error) is the call's error, as the client reports it.
+func TestAnthropicStreamErrorEvent(t *testing.T) {
+	events := sseEvents(fixture(t, "anthropic_messages_stream.sse"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(events[0])
+		io.WriteString(w, "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n")
+	}))
+	defer srv.Close()
+	hc, exp, _ := setup()
+	client := anthropic.NewClient(anthropicoption.WithHTTPClient(hc), anthropicoption.WithBaseURL(srv.URL),
+		anthropicoption.WithAPIKey("sk-ant-test"))
+	stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{
+		Model: anthropic.ModelClaudeSonnet4_5, MaxTokens: 100,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hi"))},
+	})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "Overloaded") {
+		t.Errorf("the client got %v", err)
+	}
+	stream.Close()
+	s := llmSpan(t, exp)
+	checkAttrs(t, s, map[string]any{semconv.ErrorType: "overloaded_error", semconv.ErrorMessage: "Overloaded"})
+	if s.Status.Code != codes.Error || s.Status.Description != "Overloaded" {
+		t.Errorf("status %v", s.Status)
+	}
+}

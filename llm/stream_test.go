@@ -1,8 +1,16 @@
 package llm
 
 import (
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/agentops-go/agentops/semconv"
 )
 
 // events records what a framer delivers.
@@ -149,5 +157,90 @@ func TestArrayFramerRejectsOtherJSON(t *testing.T) {
 	f := newFramer("application/json", true, &got, 100)
 	if err := f.feed([]byte(`{"error":{}}`)); err == nil {
 		t.Errorf("an object was taken for an array")
+	}
+}
+
+// recordingParser keeps the events it is given; a line containing
+// "done":true completes the stream, as Ollama's last line does.
+type recordingParser struct {
+	events []string
+	done   bool
+}
+
+func (p *recordingParser) event(name string, data []byte) bool {
+	p.events = append(p.events, string(data))
+	p.done = p.done || strings.Contains(string(data), `"done":true`)
+	return true
+}
+func (p *recordingParser) result() result { return result{} }
+func (p *recordingParser) complete() bool { return p.done }
+
+// TestStreamBodyFramings runs NDJSON and streamed JSON array bodies through
+// streamBody, as the framings of Ollama and Gemini reach their parsers.
+func TestStreamBodyFramings(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		closeEarly              bool
+		want                    []string
+		abandoned               bool
+	}{
+		{name: "ndjson", contentType: "application/x-ndjson",
+			body: "{\"message\":{\"content\":\"Hi\"},\"done\":false}\n{\"done\":true}\n",
+			want: []string{`{"message":{"content":"Hi"},"done":false}`, `{"done":true}`}},
+		{name: "ndjson closed after its last line", contentType: "application/x-ndjson", closeEarly: true,
+			body: "{\"done\":false}\n{\"done\":true}\n",
+			want: []string{`{"done":false}`, `{"done":true}`}},
+		{name: "ndjson closed before its last line", contentType: "application/x-ndjson", closeEarly: true,
+			body: "{\"done\":false}\n",
+			want: []string{`{"done":false}`}, abandoned: true},
+		{name: "json array", contentType: "application/json; charset=UTF-8",
+			body: "[{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]}}]}\r\n,\r\n{\"usageMetadata\":{}}]",
+			want: []string{`{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}`, `{"usageMetadata":{}}`}},
+		{name: "json array closed after its end", contentType: "application/json", closeEarly: true,
+			body: "[{\"a\":1}]", want: []string{`{"a":1}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tr := Transport(nil, WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))).(*transport)
+			_, span := tr.tracer.Start(context.Background(), "call")
+			p := &recordingParser{}
+			s := &streamBody{rc: io.NopCloser(strings.NewReader(tt.body)), t: tr, span: span,
+				api: &api{name: "test"}, call: call{stream: true}, start: time.Now(), parser: p}
+			s.fr = newFramer(tt.contentType, true, s, DefaultMaxEventBytes)
+			var got []byte
+			if tt.closeEarly { // read every byte, but not the EOF
+				got = make([]byte, len(tt.body))
+				if _, err := io.ReadFull(s, got); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				got, _ = io.ReadAll(s)
+			}
+			s.Close()
+			if string(got) != tt.body {
+				t.Errorf("the caller got %q", got)
+			}
+			if strings.Join(p.events, "\x00") != strings.Join(tt.want, "\x00") {
+				t.Errorf("events %q, want %q", p.events, tt.want)
+			}
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans", len(spans))
+			}
+			var abandoned bool
+			var chunks int64
+			for _, kv := range spans[0].Attributes {
+				switch string(kv.Key) {
+				case semconv.LLMStreamAbandoned:
+					abandoned = kv.Value.AsBool()
+				case semconv.LLMStreamChunks:
+					chunks = kv.Value.AsInt64()
+				}
+			}
+			if abandoned != tt.abandoned || chunks != int64(len(tt.want)) {
+				t.Errorf("abandoned %v, chunks %d; want %v, %d", abandoned, chunks, tt.abandoned, len(tt.want))
+			}
+		})
 	}
 }
