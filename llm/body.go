@@ -28,14 +28,14 @@ type requestBody struct {
 	tooLarge bool   // the body is over the cap
 	body     io.ReadCloser
 	getBody  func() (io.ReadCloser, error)
-	same     bool          // body and getBody are the request's own
-	pooled   *bytes.Buffer // parse's storage, returned by release
+	same     bool    // body and getBody are the request's own
+	pooled   *[]byte // parse's storage, returned by release
 }
 
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooled keeps buffers of unusually large bodies out of the pool.
-const maxPooled = 1 << 20
+const maxPooled = 4 << 20
 
 func readRequestBody(req *http.Request, max int64) requestBody {
 	own := requestBody{body: req.Body, getBody: req.GetBody, same: true}
@@ -45,13 +45,13 @@ func readRequestBody(req *http.Request, max int64) requestBody {
 	}
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
-			buf := bodyPool.Get().(*bytes.Buffer)
-			buf.Reset()
-			n, err := buf.ReadFrom(io.LimitReader(rc, max+1))
+			buf := bodyPool.Get().(*[]byte)
+			b, err := readUpTo(rc, req.ContentLength, max, (*buf)[:0])
 			rc.Close()
+			*buf = b
 			switch {
-			case err == nil && n <= max:
-				own.parse, own.pooled = buf.Bytes(), buf
+			case err == nil && int64(len(b)) <= max:
+				own.parse, own.pooled = b, buf
 			case err == nil:
 				own.tooLarge = true
 				putBuffer(buf)
@@ -62,7 +62,7 @@ func readRequestBody(req *http.Request, max int64) requestBody {
 		}
 	}
 
-	b, err := readUpTo(req.Body, req.ContentLength, max)
+	b, err := readUpTo(req.Body, req.ContentLength, max, nil)
 	switch {
 	case err != nil: // the base transport meets the same error after these bytes
 		return requestBody{body: readCloser{io.MultiReader(bytes.NewReader(b), errReader{err}), req.Body}}
@@ -77,17 +77,21 @@ func readRequestBody(req *http.Request, max int64) requestBody {
 	}
 }
 
-// readUpTo reads r to EOF or until it has more than max bytes, into one
-// buffer sized from the content length when it is known.
-func readUpTo(r io.Reader, contentLength, max int64) ([]byte, error) {
+// readUpTo appends r to b until EOF or until b has more than max bytes. A
+// known content length sizes b once (+1: EOF is seen without growing).
+func readUpTo(r io.Reader, contentLength, max int64, b []byte) ([]byte, error) {
 	size := int64(512)
 	if contentLength > 0 {
-		size = contentLength + 1 // +1: EOF is seen without growing
+		size = contentLength + 1
 	}
-	b := make([]byte, 0, min(size, max+1))
+	if size = min(size, max+1); int64(cap(b)) < size {
+		b = make([]byte, 0, size)
+	}
 	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+		if len(b) == cap(b) { // unknown length: double, so the bytes are copied about once more in all
+			nb := make([]byte, len(b), min(2*int64(cap(b)), max+1))
+			copy(nb, b)
+			b = nb
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -111,8 +115,8 @@ func (rb *requestBody) release() {
 	}
 }
 
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() <= maxPooled {
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooled {
 		bodyPool.Put(b)
 	}
 }
