@@ -49,8 +49,8 @@ func streamChat(t *testing.T, ctx context.Context, hc *http.Client, url string) 
 }
 
 // TestHTTPClientSessionStats: a streamed call made through Client.HTTPClient
-// in a session's context counts in the session's stats on a real server,
-// to the token and the cent.
+// in a session's context counts in the session's stats on a real server and
+// in Session.Analytics, to the token and the cent.
 func TestHTTPClientSessionStats(t *testing.T) {
 	srv, c := newServerClient(t)
 	provider := fakeOpenAI(t)
@@ -59,7 +59,10 @@ func TestHTTPClientSessionStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	streamChat(t, s.Context(), c.HTTPClient(), provider.URL)
-	if _, err := s.End(agentops.Success, ""); err != nil {
+	streamChat(t, context.Background(), c.HTTPClient(), provider.URL) // in no session: not counted
+	local := s.Analytics()
+	cost, err := s.End(agentops.Success, "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	st := stats(t, srv, s.ID())
@@ -70,6 +73,11 @@ func TestHTTPClientSessionStats(t *testing.T) {
 	want := m.Cost(pricing.Usage{Input: 1117, Output: 7, CacheRead: 1024})
 	if math.Abs(st.Cost.TotalUSD-want) > 1e-9 || !st.Cost.Complete {
 		t.Errorf("cost %+v, want %v", st.Cost, want)
+	}
+	// Session.Analytics and End's cost agree with the server.
+	if local.LLMCalls != 1 || local.PromptTokens != 1117 || local.CompletionTokens != 7 ||
+		math.Abs(local.CostUSD-want) > 1e-9 || local.UnpricedCalls != 0 || math.Abs(cost-want) > 1e-9 {
+		t.Errorf("local tally %+v, End's cost %v, want 1 call, 1117 + 7 tokens, %v", local, cost, want)
 	}
 }
 

@@ -35,7 +35,6 @@ type discardExporter struct{}
 func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discardExporter) Shutdown(context.Context) error                             { return nil }
 
-
 // streamBody builds an OpenAI chat stream of n content chunks, the final
 // chunk and the usage chunk.
 func streamBody(n int) []byte {
@@ -174,4 +173,3 @@ func BenchmarkRequestBody(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-

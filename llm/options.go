@@ -80,3 +80,6 @@ func WithMaxRequestBytes(n int64) Option {
 		}
 	}
 }
+
+// ScopeName is the instrumentation scope of the spans Transport records.
+const ScopeName = tracerName
