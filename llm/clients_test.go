@@ -767,3 +767,38 @@ func TestAnthropicStreamErrorEvent(t *testing.T) {
 		t.Errorf("status %v", s.Status)
 	}
 }
+
+// TestStreamCutAfterItsLastEvent: a connection lost after the provider's
+// last event ([DONE]) loses nothing: the call is recorded as complete.
+func TestStreamCutAfterItsLastEvent(t *testing.T) {
+	stream := fixture(t, "openai_chat_stream.sse")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n", len(stream)+100)
+		buf.Write(stream)
+		buf.Flush()
+	}))
+	defer srv.Close()
+	hc, exp, _ := setup()
+	resp, err := hc.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !bytes.Equal(got, stream) {
+		t.Fatalf("the caller got %d bytes and %v", len(got), err)
+	}
+	s := llmSpan(t, exp)
+	checkAttrs(t, s, map[string]any{semconv.ErrorType: nil, semconv.LLMStreamChunks: int64(10), semconv.GenAIInputTokens: int64(1117)})
+	if s.Status.Code != codes.Unset {
+		t.Errorf("status %v", s.Status)
+	}
+}

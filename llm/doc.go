@@ -56,7 +56,9 @@
 //   - EOF: the stream is complete.
 //   - A read error (a connection cut mid-stream, a canceled context): error
 //     status, error.type ("unexpected_eof", "canceled", "timeout", or the
-//     error's Go type) and the message.
+//     error's Go type) and the message — unless the provider's last event
+//     had already been read, in which case nothing was lost and the call is
+//     recorded as complete.
 //   - Close: when the provider's last event was already read (OpenAI's
 //     [DONE], Anthropic's message_stop) the stream is complete — clients
 //     stop reading there and close. Closed before that, the stream is

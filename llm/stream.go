@@ -409,6 +409,8 @@ func (s *streamBody) Read(p []byte) (int, error) {
 			s.fr.end()
 		}
 		s.finish(nil, false)
+	case err != nil && s.complete(): // the provider's last event arrived: the call succeeded
+		s.finish(nil, false)
 	case err != nil:
 		s.finish(err, false)
 	}

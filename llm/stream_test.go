@@ -13,10 +13,10 @@ import (
 	"github.com/agentops-go/agentops/semconv"
 )
 
-// events records what a framer delivers.
-type events []string
+// recordedEvents records what a framer delivers.
+type recordedEvents []string
 
-func (e *events) onEvent(name string, data []byte) { *e = append(*e, name+"|"+string(data)) }
+func (e *recordedEvents) onEvent(name string, data []byte) { *e = append(*e, name+"|"+string(data)) }
 
 // feedAll feeds input in pieces of size n (every split point is exercised
 // by the callers looping n over 1..len).
@@ -90,7 +90,7 @@ func TestFramers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for n := 1; n <= len(tt.input); n++ {
-				var got events
+				var got recordedEvents
 				f := newFramer(tt.contentType, tt.stream, &got, 1<<10)
 				if f == nil {
 					t.Fatalf("no framer for %q", tt.contentType)
@@ -110,7 +110,7 @@ func TestFramers(t *testing.T) {
 }
 
 func TestFramerChoice(t *testing.T) {
-	var sink events
+	var sink recordedEvents
 	for _, tt := range []struct {
 		contentType string
 		stream      bool
@@ -139,7 +139,7 @@ func TestFramersStopAtTheEventCap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, n := range []int{1, 100, len(tt.input)} {
-			var got events
+			var got recordedEvents
 			f := newFramer(tt.contentType, true, &got, 1000)
 			err := feedAll(f, tt.input, n)
 			if err == nil || !strings.Contains(err.Error(), "exceeds 1000 bytes") {
@@ -153,14 +153,14 @@ func TestFramersStopAtTheEventCap(t *testing.T) {
 }
 
 func TestArrayFramerRejectsOtherJSON(t *testing.T) {
-	var got events
+	var got recordedEvents
 	f := newFramer("application/json", true, &got, 100)
 	if err := f.feed([]byte(`{"error":{}}`)); err == nil {
 		t.Errorf("an object was taken for an array")
 	}
 }
 
-// recordingParser keeps the events it is given; a line containing
+// recordingParser keeps the recordedEvents it is given; a line containing
 // "done":true completes the stream, as Ollama's last line does.
 type recordingParser struct {
 	events []string
