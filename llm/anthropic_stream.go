@@ -56,6 +56,7 @@ type anthropicUsage struct {
 
 type anthropicStream struct {
 	ev        anthropicEvent
+	dec       eventDecoder
 	id, model string
 	msg       streamMessage
 	blocks    []int // content block index → tool call index, -1 for other blocks
@@ -74,7 +75,7 @@ func (p *anthropicStream) complete() bool { return p.stopped }
 func (p *anthropicStream) event(name string, data []byte) bool {
 	ev := &p.ev
 	*ev = anthropicEvent{}
-	if err := json.Unmarshal(data, ev); err != nil {
+	if err := p.dec.decode(data, ev); err != nil {
 		if p.failure == nil {
 			p.failure = &failure{typ: "malformed_response", message: "parse anthropic stream event: " + err.Error()}
 		}

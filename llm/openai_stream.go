@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -16,8 +17,8 @@ import (
 // the usage; without it there is none.
 
 type openAIChunk struct {
-	ID      string `json:"id"`
-	Model   string `json:"model"`
+	ID      repeated `json:"id"`
+	Model   repeated `json:"model"`
 	Choices []struct {
 		Index int `json:"index"`
 		Delta struct {
@@ -58,12 +59,29 @@ type openAIError struct {
 	Message string          `json:"message"`
 }
 
+// repeated is a string field that every chunk repeats (id, model): equal
+// to the value already held, it is not allocated again.
+type repeated string
+
+func (r *repeated) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && string(b[1:len(b)-1]) == string(*r) &&
+		bytes.IndexByte(b, '\\') < 0 {
+		return nil
+	}
+	if string(b) == "null" {
+		*r = ""
+		return nil
+	}
+	return json.Unmarshal(b, (*string)(r))
+}
+
 // maxStreamIndex bounds the choice and tool-call indexes a stream may use,
 // so a corrupt index cannot make the parser allocate without limit.
 const maxStreamIndex = 1 << 10
 
 type openAIStream struct {
 	chunk   openAIChunk // decoded into again for every event
+	dec     eventDecoder
 	id      string
 	model   string
 	choices []streamMessage
@@ -88,9 +106,9 @@ func newOpenAIStream(call) streamParser { return new(openAIStream) }
 func (p *openAIStream) event(_ string, data []byte) bool {
 	ch := &p.chunk
 	choices := ch.Choices[:cap(ch.Choices)]
-	clear(choices) // json reuses the elements' memory without zeroing absent fields
-	*ch = openAIChunk{Choices: choices[:0]}
-	if err := json.Unmarshal(data, ch); err != nil {
+	clear(choices)                                                      // json reuses the elements' memory without zeroing absent fields
+	*ch = openAIChunk{ID: ch.ID, Model: ch.Model, Choices: choices[:0]} // id and model repeat: kept to compare
+	if err := p.dec.decode(data, ch); err != nil {
 		if p.failure == nil {
 			p.failure = &failure{typ: "malformed_response", message: "parse openai stream event: " + err.Error()}
 		}
@@ -106,10 +124,10 @@ func (p *openAIStream) event(_ string, data []byte) bool {
 		return false
 	}
 	if p.id == "" {
-		p.id = ch.ID
+		p.id = string(ch.ID)
 	}
 	if p.model == "" {
-		p.model = ch.Model
+		p.model = string(ch.Model)
 	}
 	if ch.Usage != nil {
 		p.usage = ch.Usage

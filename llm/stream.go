@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -480,4 +481,37 @@ func (s *streamBody) finish(readErr error, abandoned bool) {
 		span.SetStatus(codes.Error, r.failure.message)
 	}
 	span.End()
+}
+
+// eventDecoder decodes one JSON value per call and keeps its decoder's
+// state between calls: json.Unmarshal allocates a decode state and scans
+// its input twice (validation, then decoding) on every call, which is most
+// of a streamed chunk's cost.
+type eventDecoder struct {
+	r   bytes.Reader
+	dec *json.Decoder
+}
+
+var errTrailingData = errors.New("invalid data after the event's JSON value")
+
+// decode decodes data, one whole JSON value, into v. After any error, or
+// bytes after the value, the next call starts a fresh decoder: nothing of
+// one event can leak into the next.
+func (d *eventDecoder) decode(data []byte, v any) error {
+	if d.dec == nil {
+		d.dec = json.NewDecoder(&d.r)
+	}
+	d.r.Reset(data)
+	start := d.dec.InputOffset()
+	err := d.dec.Decode(v)
+	if n := d.dec.InputOffset() - start; err == nil && n != int64(len(data)) {
+		if len(bytes.TrimSpace(data[n:])) > 0 {
+			err = errTrailingData
+		}
+		d.dec = nil
+	}
+	if err != nil {
+		d.dec = nil
+	}
+	return err
 }

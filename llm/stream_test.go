@@ -244,3 +244,42 @@ func TestStreamBodyFramings(t *testing.T) {
 		})
 	}
 }
+
+// TestEventDecoder: one value per call; an error or trailing bytes never
+// leak into the next event.
+func TestEventDecoder(t *testing.T) {
+	var d eventDecoder
+	type v struct{ A int }
+	for _, tt := range []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{`{"A":1}`, 1, false},
+		{` {"A":2} `, 2, false},
+		{`{"A":3} {"A":4}`, 3, true},
+		{`{"A":5}`, 5, false},
+		{`{"A":`, 0, true},
+		{`{"A":6}`, 6, false},
+		{`nope`, 0, true},
+		{`{"A":7}`, 7, false},
+	} {
+		var got v
+		err := d.decode([]byte(tt.in), &got)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got.A != tt.want) {
+			t.Errorf("decode(%q) = %+v, %v; want A=%d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// TestOpenAIChunkIDsRepeat: id and model are kept while chunks repeat them
+// and replaced when a chunk differs (escapes included).
+func TestOpenAIChunkIDsRepeat(t *testing.T) {
+	p := newOpenAIStream(call{}).(*openAIStream)
+	for _, c := range []string{`{"id":"a","model":"m"}`, `{"id":"a","model":"m"}`, `{"id":"b\u0041","model":null}`} {
+		p.event("", []byte(c))
+	}
+	if p.id != "a" || p.model != "m" || string(p.chunk.ID) != "bA" || p.chunk.Model != "" {
+		t.Errorf("id %q model %q, last chunk %q %q", p.id, p.model, p.chunk.ID, p.chunk.Model)
+	}
+}
