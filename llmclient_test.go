@@ -111,3 +111,24 @@ func spanKinds(spans tracetest.SpanStubs) []string {
 	}
 	return kinds
 }
+
+// Every LLM client library takes an *http.Client: give it HTTPClient, and
+// pass the session's context to each call. Each call, streamed or not, is
+// an llm span of the session, with its tokens and cost.
+func ExampleHTTPClient() {
+	session, err := agentops.Init()
+	if err != nil {
+		return
+	}
+	client := openai.NewClient(option.WithHTTPClient(agentops.HTTPClient()))
+	stream := client.Chat.Completions.NewStreaming(session.Context(), openai.ChatCompletionNewParams{
+		Model:         openai.ChatModelGPT4o,
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}, // usage is reported only when asked for
+	})
+	for stream.Next() {
+		_ = stream.Current()
+	}
+	stream.Close() // ends the call's span, even when the loop stops early
+	session.End(agentops.Success, "")
+}
