@@ -99,6 +99,7 @@ type sseFramer struct {
 	sink     eventSink
 	max      int
 	line     []byte // the incomplete line carried from the previous feed
+	size     int    // bytes of the current event's complete lines (terminators aside), held to the cap
 	data     []byte // data lines of the current event, joined by "\n"
 	hasData  bool
 	name     []byte // the current event's "event:" field
@@ -133,7 +134,7 @@ func (f *sseFramer) feed(p []byte) error {
 	for len(p) > 0 {
 		i := bytes.IndexAny(p, "\r\n")
 		if i < 0 {
-			if len(f.line)+len(p)+len(f.data) > f.max {
+			if f.size+len(f.line)+len(p) > f.max {
 				return errEventTooLarge(f.max)
 			}
 			f.line = append(f.line, p...)
@@ -165,6 +166,9 @@ func (f *sseFramer) processLine(ln []byte) error {
 		f.dispatch()
 		return nil
 	}
+	if f.size += len(ln); f.size > f.max {
+		return errEventTooLarge(f.max)
+	}
 	if ln[0] == ':' {
 		return nil
 	}
@@ -177,9 +181,6 @@ func (f *sseFramer) processLine(ln []byte) error {
 	}
 	switch string(field) {
 	case "data":
-		if len(f.data)+len(value)+1 > f.max {
-			return errEventTooLarge(f.max)
-		}
 		if f.hasData {
 			f.data = append(f.data, '\n')
 		}
@@ -202,7 +203,7 @@ func (f *sseFramer) dispatch() {
 			f.sink.onEvent(f.lastName, f.data)
 		}
 	}
-	f.data, f.hasData, f.name = f.data[:0], false, f.name[:0]
+	f.data, f.hasData, f.name, f.size = f.data[:0], false, f.name[:0], 0
 }
 
 // end drops an event left without its blank line, as the SSE spec does.
@@ -276,7 +277,10 @@ type arrayFramer struct {
 
 func (f *arrayFramer) done() bool { return f.closed }
 
-var errNotArray = errors.New("the streamed JSON is not an array")
+var (
+	errNotArray       = errors.New("the streamed JSON is not an array")
+	errMalformedArray = errors.New("the streamed JSON array is malformed")
+)
 
 func (f *arrayFramer) feed(p []byte) error {
 	start := 0 // where the current element starts in p, when it started in p
@@ -319,12 +323,15 @@ func (f *arrayFramer) feed(p []byte) error {
 		case c == '{' || c == '[':
 			f.depth++
 		case c == '}' || c == ']':
+			if f.depth == 0 && c == '}' {
+				return errMalformedArray
+			}
 			if f.depth == 0 { // the array's own ']' ends a scalar element
 				if err := f.emit(p[start:i]); err != nil {
 					return err
 				}
 				f.inElem = false
-				i--
+				i-- // the ']' again, outside the element
 				continue
 			}
 			f.depth--

@@ -283,3 +283,36 @@ func TestOpenAIChunkIDsRepeat(t *testing.T) {
 		t.Errorf("id %q model %q, last chunk %q %q", p.id, p.model, p.chunk.ID, p.chunk.Model)
 	}
 }
+
+// FuzzFramers: whatever the bytes, a framer delivers the same events
+// whether it is fed them at once or split at any point, and never panics.
+//
+//	go test -fuzz=FuzzFramers ./llm/
+func FuzzFramers(f *testing.F) {
+	f.Add(uint8(0), "data: {\"a\":1}\r\n\r\nevent: x\ndata: 2\n\ndata: [DONE]\n\n", uint16(5))
+	f.Add(uint8(1), "{\"a\":1}\n{\"b\":2}\r\nlast", uint16(3))
+	f.Add(uint8(2), "[{\"a\":\"]\\\"\"}, 1, \"s\", [2]]", uint16(7))
+	f.Fuzz(func(t *testing.T, kind uint8, input string, split uint16) {
+		contentType := []string{"text/event-stream", "application/x-ndjson", "application/json"}[int(kind)%3]
+		run := func(pieces ...string) (recordedEvents, error, bool) {
+			var got recordedEvents
+			fr := newFramer(contentType, true, &got, 64)
+			for _, p := range pieces {
+				if err := fr.feed([]byte(p)); err != nil {
+					return got, err, fr.done()
+				}
+			}
+			fr.end()
+			return got, nil, fr.done()
+		}
+		k := int(split) % (len(input) + 1)
+		whole, errWhole, doneWhole := run(input)
+		parts, errParts, doneParts := run(input[:k], input[k:])
+		if (errWhole == nil) != (errParts == nil) {
+			t.Fatalf("split at %d: error %v, whole: %v", k, errParts, errWhole)
+		}
+		if errWhole == nil && (strings.Join(whole, "\x00") != strings.Join(parts, "\x00") || doneWhole != doneParts) {
+			t.Fatalf("split at %d: %q (done %v), whole: %q (done %v)", k, parts, doneParts, whole, doneWhole)
+		}
+	})
+}
