@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -313,6 +314,34 @@ func FuzzFramers(f *testing.F) {
 		}
 		if errWhole == nil && (strings.Join(whole, "\x00") != strings.Join(parts, "\x00") || doneWhole != doneParts) {
 			t.Fatalf("split at %d: %q (done %v), whole: %q (done %v)", k, parts, doneParts, whole, doneWhole)
+		}
+	})
+}
+
+// FuzzStreamParsers: no event, however malformed, makes a parser panic.
+//
+//	go test -fuzz=FuzzStreamParsers ./llm/
+func FuzzStreamParsers(f *testing.F) {
+	for _, name := range []string{"openai_chat_stream_tool_calls.sse", "anthropic_messages_stream.sse"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, ev := range strings.Split(string(b), "\n\n") {
+			if i := strings.Index(ev, "data: "); i >= 0 {
+				f.Add(ev[i+6:])
+			}
+		}
+	}
+	f.Add(`{"choices":[{"index":-1,"delta":{"tool_calls":[{"index":99999}]}}]}`)
+	f.Add(`{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"x"}}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		for _, p := range []streamParser{newOpenAIStream(call{}), newAnthropicStream(call{})} {
+			for range 2 {
+				p.event("", []byte(data))
+				p.event("content_block_start", []byte(data))
+			}
+			p.result()
 		}
 	})
 }
