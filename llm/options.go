@@ -18,6 +18,8 @@ type config struct {
 	captureContent  bool
 	maxContentBytes int
 	prices          *pricing.Table
+	provider        string            // WithProvider (providers.go)
+	hostProviders   map[string]string // WithHostProvider (providers.go)
 }
 
 func newConfig(opts []Option) config {

@@ -45,7 +45,7 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	api := recognise(req)
+	api := t.recognise(req)
 	if api == nil || req.Body == nil || req.Body == http.NoBody {
 		return t.base.RoundTrip(req)
 	}
@@ -55,11 +55,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	c, ok := api.parseRequest(body)
-	if !ok { // not JSON, or streaming: not recorded yet
+	if !ok || c.stream { // not JSON, or streaming: not recorded yet
 		return t.base.RoundTrip(withBody(req, req.Context(), body))
 	}
 
-	ctx, span := t.tracer.Start(req.Context(), spanName(c.model),
+	ctx, span := t.tracer.Start(req.Context(), spanName(c),
 		trace.WithSpanKind(trace.SpanKindClient))
 	defer span.End()
 	t.recordRequest(span, api.name, c)
@@ -141,11 +141,12 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-func spanName(model string) string {
-	if model == "" {
-		return semconv.OpChat
+// spanName is "{operation} {model}", as the GenAI conventions name spans.
+func spanName(c call) string {
+	if c.model == "" {
+		return c.operation
 	}
-	return semconv.OpChat + " " + model
+	return c.operation + " " + c.model
 }
 
 func errorType(err error) string {
@@ -176,7 +177,7 @@ func parseError(b []byte) (typ, msg string) {
 func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	attrs := []attribute.KeyValue{
 		attribute.String(semconv.SpanKind, semconv.KindLLM),
-		attribute.String(semconv.GenAIOperationName, semconv.OpChat),
+		attribute.String(semconv.GenAIOperationName, c.operation),
 		attribute.String(semconv.GenAIProviderName, provider),
 		attribute.String(semconv.GenAISystem, provider),
 		attribute.String(semconv.GenAIRequestModel, c.model),
@@ -190,6 +191,7 @@ func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	if c.topP != nil {
 		attrs = append(attrs, attribute.Float64(semconv.GenAIRequestTopP, *c.topP))
 	}
+	attrs = t.appendParams(attrs, c)
 	if t.cfg.captureContent {
 		attrs = t.appendMessages(attrs, semconv.GenAIPromptPrefix, c.messages)
 	}
@@ -276,9 +278,12 @@ func (t *transport) capped(s string) string {
 
 // call is what is recorded of a request.
 type call struct {
+	operation         string // gen_ai.operation.name: chat, text_completion, embeddings, generate_content
 	model             string
+	stream            bool // the response will be streamed
 	temperature, topP *float64
 	maxTokens         *int64
+	params            params // stop sequences, tools, response format, ... (params.go)
 	messages          []message
 }
 
@@ -297,30 +302,14 @@ type message struct {
 
 type toolCall struct{ id, name, arguments string }
 
-// api is one recognised provider endpoint.
+// api is one recognised call's endpoint: who serves it (name, the
+// gen_ai.provider.name) and how its bodies are read. recognise (endpoints.go)
+// builds it per request from the endpoint table and the provider table.
 type api struct {
 	name          string
 	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded
 	parseResponse func([]byte) (result, error)
-}
-
-var (
-	openAIChat        = &api{name: "openai", parseRequest: parseOpenAIRequest, parseResponse: parseOpenAIResponse}
-	anthropicMessages = &api{name: "anthropic", parseRequest: parseAnthropicRequest, parseResponse: parseAnthropicResponse}
-)
-
-func recognise(req *http.Request) *api {
-	if req.Method != http.MethodPost || req.URL == nil {
-		return nil
-	}
-	p := strings.TrimSuffix(req.URL.Path, "/")
-	switch {
-	case strings.HasSuffix(p, "/chat/completions"):
-		return openAIChat
-	case strings.HasSuffix(p, "/v1/messages"):
-		return anthropicMessages
-	}
-	return nil
+	newStream     func(c call) streamParser // nil: streaming requests pass through
 }
 
 // text returns a message content that is a JSON string as is and joins the
