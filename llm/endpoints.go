@@ -115,7 +115,11 @@ func (t *transport) recognise(req *http.Request) *api {
 	if e == nil {
 		return nil
 	}
-	provider := t.cfg.providerFor(req.URL.Host, e.provider)
+	fallback := e.provider
+	if e.onlyProvider {
+		fallback = ""
+	}
+	provider := t.cfg.providerFor(req.URL.Host, fallback)
 	if e.onlyProvider && provider != e.provider {
 		return nil
 	}
