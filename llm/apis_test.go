@@ -311,6 +311,11 @@ func TestParseRequests(t *testing.T) {
 				messages: []message{{role: "system", content: "You are a cat."}, {content: "Hello"}}},
 		},
 		{
+			name: "gemini single content object (Vertex AI examples)", parse: parseGeminiRequest,
+			body: `{"contents": {"role": "user", "parts": [{"text": "Why is the sky blue?"}]}}`,
+			want: call{operation: semconv.OpGenerateContent, messages: []message{{role: "user", content: "Why is the sky blue?"}}},
+		},
+		{
 			name: "ollama chat streams by default", parse: parseOllamaChatRequest,
 			body: `{"model":"llama3.2","messages":[{"role":"user","content":"Why is the sky blue?"}],"format":"json",
 				"options":{"temperature":0.1,"top_k":20,"top_p":0.9,"num_predict":100,"stop":["\n","user:"],"seed":42},

@@ -37,6 +37,22 @@ type geminiContent struct {
 	Parts []geminiPart `json:"parts"`
 }
 
+// geminiContents is a request's contents: a list, or a single content as
+// Vertex AI's examples send it.
+type geminiContents []geminiContent
+
+func (c *geminiContents) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var one geminiContent
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*c = geminiContents{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]geminiContent)(c))
+}
+
 type geminiGenerationConfig struct {
 	Temperature           *float64        `json:"temperature"`
 	TopP                  *float64        `json:"topP"`
@@ -81,7 +97,7 @@ type geminiTool struct {
 
 func parseGeminiRequest(b []byte) (call, bool) {
 	var r struct {
-		Contents          []geminiContent         `json:"contents"`
+		Contents          geminiContents          `json:"contents"`
 		System            *geminiContent          `json:"systemInstruction"`
 		SystemSnake       *geminiContent          `json:"system_instruction"`
 		Tools             []geminiTool            `json:"tools"`
