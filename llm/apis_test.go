@@ -50,6 +50,12 @@ func TestMatch(t *testing.T) {
 		{"/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash-001:streamGenerateContent",
 			geminiGenerate, "gemini-2.0-flash-001", true},
 
+		{"/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict",
+			anthropicMessages, "claude-sonnet-4-5@20250929", false},
+		{"/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict",
+			anthropicMessages, "claude-sonnet-4-5@20250929", true},
+		{"/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:countTokens", nil, "", false},
+		{"/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:rawPredict", nil, "", false},
 		{"/v1/messages/count_tokens", nil, "", false},
 		{"/v1/messages/batches", nil, "", false},
 		{"/v1/responses/resp_123/cancel", nil, "", false},
@@ -77,6 +83,7 @@ func TestProviderFor(t *testing.T) {
 		WithHostProvider("Inference.Local", "my_gateway"),
 		WithHostProvider("*.models.example.com", ProviderTogether),
 		WithHostProvider("api.openai.com", "proxy"), // mappings win over the built-in table
+		WithHostProvider("fd00::7", "v6box"),
 	})
 	forced := newConfig([]Option{WithProvider(ProviderVLLM), WithHostProvider("gpu-box:8000", "other")})
 	builtin := newConfig(nil)
@@ -102,6 +109,10 @@ func TestProviderFor(t *testing.T) {
 		{&builtin, "localhost:11434", ProviderOpenAI, ProviderOllama},
 		{&builtin, "10.0.0.7:11434", ProviderOllama, ProviderOllama},
 		{&builtin, "127.0.0.1:8000", ProviderOpenAI, ProviderOpenAI},
+		{&builtin, "[::1]:11434", ProviderOpenAI, ProviderOllama},
+		{&builtin, "[::1]", ProviderOpenAI, ProviderOpenAI},
+		{&custom, "[fd00::7]:8000", ProviderOpenAI, "v6box"},
+		{&custom, "[fd00::7]:8001", ProviderOpenAI, "v6box"},
 		{&builtin, "evil-api.openai.com.example.net", ProviderOpenAI, ProviderOpenAI},
 		{&custom, "gpu-box:8000", ProviderOpenAI, ProviderVLLM},
 		{&custom, "gpu-box:9000", ProviderOpenAI, ProviderOpenAI},
@@ -139,6 +150,8 @@ func TestRecognise(t *testing.T) {
 			`{"contents":[{"parts":[{"text":"hi"}]}]}`, ProviderGemini, "gemini-2.5-flash", "generate_content", true},
 		{"vertex", "POST", "https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.0-flash-001:generateContent",
 			`{"contents":[]}`, ProviderVertexAI, "gemini-2.0-flash-001", "generate_content", false},
+		{"claude on vertex", "POST", "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict",
+			`{"anthropic_version":"vertex-2023-10-16","max_tokens":256,"messages":[{"role":"user","content":"hi"}]}`, ProviderVertexAI, "claude-sonnet-4-5@20250929", "chat", false},
 		{"ollama native on its port", "POST", "http://localhost:11434/api/chat", `{"model":"llama3.2","messages":[]}`, ProviderOllama, "llama3.2", "chat", true},
 		{"ollama native on a mapped host", "POST", "http://ollama.lan/api/generate", `{"model":"llama3.2","prompt":"hi","stream":false}`, ProviderOllama, "llama3.2", "text_completion", false},
 		{"ollama openai-compatible", "POST", "http://localhost:11434/v1/chat/completions", `{"model":"llama3.2","messages":[]}`, ProviderOllama, "llama3.2", "chat", false},
@@ -639,6 +652,7 @@ func TestPricedWhateverTheHost(t *testing.T) {
 		{ProviderXAI, "grok-4", "grok-4"},
 		{ProviderTogether, "meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo"},
 		{ProviderOpenAI, "o4-mini-2025-04-16", "o4-mini"},
+		{ProviderVertexAI, "claude-sonnet-4-5@20250929", "claude-sonnet-4-5"},
 		{ProviderOllama, "llama3.2", ""},
 		{ProviderVLLM, "my-org/my-finetune", ""},
 		{ProviderOpenRouter, "meta-llama/llama-3.3-70b-instruct", ""},

@@ -25,7 +25,9 @@
 //   - Azure OpenAI: the above under /openai/deployments/{deployment}/ (the
 //     deployment is the request model when the body names none) or /openai/v1/
 //   - Anthropic Messages: POST .../v1/messages (chat);
-//     .../v1/messages/count_tokens is not a call and passes through
+//     .../v1/messages/count_tokens is not a call and passes through; Claude on
+//     Vertex AI: POST .../publishers/anthropic/models/{model}:rawPredict and
+//     :streamRawPredict
 //   - Google Gemini and Vertex AI: POST .../models/{model}:generateContent and
 //     :streamGenerateContent (generate_content; the model is the path's)
 //   - Ollama's native API: POST .../api/chat (chat) and .../api/generate

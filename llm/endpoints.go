@@ -47,25 +47,24 @@ type route struct {
 //     (OpenAI and every OpenAI-compatible API; Azure's
 //     /openai/deployments/{deployment}/... names the model)
 //   - .../v1/messages (Anthropic; .../v1/messages/count_tokens is not a call)
+//     and Claude on Vertex AI, .../publishers/anthropic/models/{model}:rawPredict
+//     and :streamRawPredict
 //   - .../api/chat and .../api/generate (Ollama's native API)
 func match(path string) (*endpoint, route) {
 	p := strings.TrimSuffix(path, "/")
 	if i := strings.LastIndexByte(p, ':'); i >= 0 && strings.LastIndexByte(p, '/') < i {
-		var r route
-		switch p[i+1:] {
-		case "generateContent":
-		case "streamGenerateContent":
-			r.stream = true
-		default:
-			return nil, route{}
-		}
 		slash := strings.LastIndexByte(p[:i], '/')
-		parent := p[:max(slash, 0)]
-		if !strings.HasSuffix(parent, "/models") && !strings.HasSuffix(parent, "/tunedModels") {
-			return nil, route{}
+		parent, r := p[:max(slash, 0)], route{model: p[slash+1 : i]}
+		switch method := p[i+1:]; {
+		case (method == "generateContent" || method == "streamGenerateContent") &&
+			(strings.HasSuffix(parent, "/models") || strings.HasSuffix(parent, "/tunedModels")):
+			r.stream = method == "streamGenerateContent"
+			return geminiGenerate, r
+		case (method == "rawPredict" || method == "streamRawPredict") && strings.HasSuffix(parent, "/publishers/anthropic/models"):
+			r.stream = method == "streamRawPredict"
+			return anthropicMessages, r // Claude on Vertex AI: the Messages API, the model in the path
 		}
-		r.model = p[slash+1 : i]
-		return geminiGenerate, r
+		return nil, route{}
 	}
 	last := p[strings.LastIndexByte(p, '/')+1:]
 	var e *endpoint

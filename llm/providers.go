@@ -1,9 +1,6 @@
 package llm
 
-import (
-	"net"
-	"strings"
-)
+import "strings"
 
 // Provider names, the values of gen_ai.provider.name: the OpenTelemetry GenAI
 // well-known values where the conventions list one (semantic conventions
@@ -95,10 +92,7 @@ func (c *config) providerFor(host, fallback string) string {
 		return c.provider
 	}
 	host = strings.ToLower(host)
-	name, port := host, ""
-	if h, p, err := net.SplitHostPort(host); err == nil {
-		name, port = h, p
-	}
+	name, port := splitHostPort(host)
 	if len(c.hostProviders) > 0 {
 		if p := c.hostProviders[host]; p != "" {
 			return p
@@ -129,4 +123,17 @@ func (c *config) providerFor(host, fallback string) string {
 		return p
 	}
 	return fallback
+}
+
+// splitHostPort splits "host:port", "[v6]:port" and a bare host without
+// net.SplitHostPort's error allocation for the bare host (the common case).
+func splitHostPort(host string) (name, port string) {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.LastIndexByte(host, ']') > i {
+		return strings.Trim(host, "[]"), ""
+	}
+	if strings.IndexByte(host[:i], ':') >= 0 && host[0] != '[' { // a bare IPv6 address
+		return host, ""
+	}
+	return strings.Trim(host[:i], "[]"), host[i+1:]
 }
