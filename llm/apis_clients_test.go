@@ -550,3 +550,30 @@ func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 func tracerProvider(exp *tracetest.InMemoryExporter) *sdktrace.TracerProvider {
 	return sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 }
+
+// TestToolDefinitionsWithoutContent checks that tool definitions are
+// recorded without content capture (they are the program's, not the user's)
+// and are cut to the content cap by dropping schemas, staying valid JSON.
+func TestToolDefinitionsWithoutContent(t *testing.T) {
+	f := newFakeProviders(t, map[string]string{"/v1/chat/completions": "openai_chat_tool_calls.json"})
+	exp := tracetest.NewInMemoryExporter()
+	hc := &http.Client{Transport: llm.Transport(f.base(), llm.WithTracerProvider(tracerProvider(exp)),
+		llm.WithContentCapture(false), llm.WithMaxContentBytes(120))}
+	postJSON(t, hc, "https://api.openai.com/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"secret"}],
+		"tools":[{"type":"function","function":{"name":"get_current_weather","description":"Weather now",
+			"parameters":{"type":"object","properties":{"location":{"type":"string","description":"City and state"}}}}}]}`)
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("got %d spans", len(spans))
+	}
+	a := attrs(spans[0])
+	got := a[semconv.GenAIToolDefinitions].AsString()
+	if want := `[{"type":"function","name":"get_current_weather","description":"Weather now"}]`; got != want {
+		t.Errorf("tool definitions %s, want %s", got, want)
+	}
+	for k := range a {
+		if strings.HasPrefix(k, semconv.GenAIPromptPrefix) || strings.HasPrefix(k, semconv.GenAICompletionPrefix) {
+			t.Errorf("content recorded: %s", k)
+		}
+	}
+}
