@@ -8,6 +8,7 @@ import "strings"
 const (
 	ProviderOpenAI      = "openai"
 	ProviderAzureOpenAI = "azure.ai.openai"
+	ProviderAzureAI     = "azure.ai.inference" // Azure AI Foundry's model inference endpoints
 	ProviderAnthropic   = "anthropic"
 	ProviderGemini      = "gcp.gemini"    // the Gemini API (Google AI Studio)
 	ProviderVertexAI    = "gcp.vertex_ai" // Gemini on Vertex AI
@@ -16,11 +17,14 @@ const (
 	ProviderDeepSeek    = "deepseek"
 	ProviderXAI         = "x_ai"
 	ProviderPerplexity  = "perplexity"
+	ProviderCohere      = "cohere"
 	ProviderOllama      = "ollama"
 	ProviderVLLM        = "vllm" // no well-known host: map yours with WithHostProvider
 	ProviderTogether    = "together"
 	ProviderOpenRouter  = "openrouter"
 	ProviderFireworks   = "fireworks"
+	ProviderCerebras    = "cerebras"
+	ProviderDeepInfra   = "deepinfra"
 )
 
 // hostProviders names the provider of the public API hosts, by host name.
@@ -40,6 +44,11 @@ var hostProviders = map[string]string{
 	"api.together.ai":                   ProviderTogether,
 	"openrouter.ai":                     ProviderOpenRouter,
 	"api.fireworks.ai":                  ProviderFireworks,
+	"api.cerebras.ai":                   ProviderCerebras,
+	"api.deepinfra.com":                 ProviderDeepInfra,
+	"api.cohere.ai":                     ProviderCohere, // its OpenAI-compatible /compatibility/v1
+	"api.cohere.com":                    ProviderCohere,
+	"ollama.com":                        ProviderOllama, // Ollama's cloud models, native API included
 }
 
 // hostSuffixProviders names the provider of whole domains: Azure resources
@@ -48,6 +57,9 @@ var hostProviders = map[string]string{
 var hostSuffixProviders = []struct{ suffix, provider string }{
 	{".openai.azure.com", ProviderAzureOpenAI},
 	{".cognitiveservices.azure.com", ProviderAzureOpenAI},
+	{".services.ai.azure.com", ProviderAzureAI},
+	{".inference.ai.azure.com", ProviderAzureAI},
+	{".models.ai.azure.com", ProviderAzureAI},
 	{"-aiplatform.googleapis.com", ProviderVertexAI},
 }
 
