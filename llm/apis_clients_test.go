@@ -20,6 +20,7 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 	goopenai "github.com/sashabaranov/go-openai"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -575,5 +576,48 @@ func TestToolDefinitionsWithoutContent(t *testing.T) {
 		if strings.HasPrefix(k, semconv.GenAIPromptPrefix) || strings.HasPrefix(k, semconv.GenAICompletionPrefix) {
 			t.Errorf("content recorded: %s", k)
 		}
+	}
+}
+
+func TestProviderErrorsRecorded(t *testing.T) {
+	tests := []struct {
+		name, fixture, path, body string
+		status                    int
+		opts                      []llm.Option
+		wantType, wantMsg         string
+	}{
+		{"gemini 429", "gemini_error_429.json", "/v1beta/models/gemini-2.5-flash:generateContent",
+			`{"contents":[{"parts":[{"text":"hi"}]}]}`, 429, nil,
+			"RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."},
+		{"ollama 404", "ollama_error_404.json", "/api/chat",
+			`{"model":"llama9","stream":false,"messages":[{"role":"user","content":"hi"}]}`, 404, []llm.Option{llm.WithProvider(llm.ProviderOllama)},
+			"404", `model "llama9" not found, try pulling it first`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := provider(t, tt.status, fixture(t, tt.fixture))
+			client, exp, _ := setup(tt.opts...)
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(tt.body))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || string(got) != string(fixture(t, tt.fixture)) {
+				t.Errorf("caller got %d %s", resp.StatusCode, got)
+			}
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("got %d spans", len(spans))
+			}
+			a := attrs(spans[0])
+			if a[semconv.ErrorType].AsString() != tt.wantType || a[semconv.ErrorMessage].AsString() != tt.wantMsg {
+				t.Errorf("error %q %q, want %q %q", a[semconv.ErrorType].AsString(), a[semconv.ErrorMessage].AsString(), tt.wantType, tt.wantMsg)
+			}
+			if spans[0].Status.Code != codes.Error || spans[0].Status.Description != tt.wantMsg {
+				t.Errorf("status %v %q", spans[0].Status.Code, spans[0].Status.Description)
+			}
+		})
 	}
 }

@@ -193,6 +193,9 @@ func TestRecognise(t *testing.T) {
 				t.Errorf("got %s %q %s stream=%v, want %s %q %s stream=%v", a.name, c.model, c.operation, c.stream,
 					tt.provider, tt.model, tt.op, tt.stream)
 			}
+			if a.route.operation != c.operation {
+				t.Errorf("endpoint operation %q, parser's %q", a.route.operation, c.operation)
+			}
 			if got := spanName(c); got != tt.op+" "+tt.model {
 				t.Errorf("span name %q", got)
 			}
@@ -441,7 +444,7 @@ type streamEvent struct {
 
 // sseEvents splits an SSE fixture into events: "event:" names one, the
 // "data:" lines are joined by "\n", a blank line ends it.
-func sseEvents(t *testing.T, b []byte) []streamEvent {
+func splitSSE(t *testing.T, b []byte) []streamEvent {
 	t.Helper()
 	var out []streamEvent
 	var cur streamEvent
@@ -474,7 +477,7 @@ func sseEvents(t *testing.T, b []byte) []streamEvent {
 	return out
 }
 
-func ndjsonEvents(b []byte) []streamEvent {
+func splitNDJSON(b []byte) []streamEvent {
 	var out []streamEvent
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -484,7 +487,7 @@ func ndjsonEvents(b []byte) []streamEvent {
 	return out
 }
 
-func arrayEvents(t *testing.T, b []byte) []streamEvent {
+func splitJSONArray(t *testing.T, b []byte) []streamEvent {
 	t.Helper()
 	var elems []json.RawMessage
 	if err := json.Unmarshal(b, &elems); err != nil {
@@ -499,16 +502,18 @@ func arrayEvents(t *testing.T, b []byte) []streamEvent {
 
 func TestStreamParsers(t *testing.T) {
 	tests := []struct {
-		name       string
-		newStream  func(call) streamParser
-		events     func(*testing.T) []streamEvent
-		cut        int   // feed only the first cut events (0: all)
-		wantOutput []int // indexes of the events that carry output
-		want       result
+		name         string
+		newStream    func(call) streamParser
+		events       func(*testing.T) []streamEvent
+		cut          int   // feed only the first cut events (0: all)
+		wantOutput   []int // indexes of the events that carry output
+		wantComplete bool  // the parser saw the provider's last event
+		want         result
 	}{
 		{
-			name: "responses", newStream: newResponsesStream,
-			events:     func(t *testing.T) []streamEvent { return sseEvents(t, readFixture(t, "openai_responses_stream.sse")) },
+			wantComplete: true,
+			name:         "responses", newStream: newResponsesStream,
+			events:     func(t *testing.T) []streamEvent { return splitSSE(t, readFixture(t, "openai_responses_stream.sse")) },
 			wantOutput: []int{4, 5, 9, 10},
 			want: result{id: "resp_stream_1", model: "gpt-4.1-2025-04-14",
 				completions: []message{{role: "assistant", content: "Checking Paris.", finishReason: "tool_calls",
@@ -517,7 +522,7 @@ func TestStreamParsers(t *testing.T) {
 		},
 		{
 			name: "responses cut before completed", newStream: newResponsesStream, cut: 11,
-			events:     func(t *testing.T) []streamEvent { return sseEvents(t, readFixture(t, "openai_responses_stream.sse")) },
+			events:     func(t *testing.T) []streamEvent { return splitSSE(t, readFixture(t, "openai_responses_stream.sse")) },
 			wantOutput: []int{4, 5, 9, 10},
 			want: result{id: "resp_stream_1", model: "gpt-4.1-2025-04-14",
 				completions: []message{{role: "assistant", content: "Checking Paris.",
@@ -525,7 +530,7 @@ func TestStreamParsers(t *testing.T) {
 		},
 		{
 			name: "legacy completions with usage", newStream: newCompletionsStream,
-			events:     func(t *testing.T) []streamEvent { return sseEvents(t, readFixture(t, "openai_completions_stream.sse")) },
+			events:     func(t *testing.T) []streamEvent { return splitSSE(t, readFixture(t, "openai_completions_stream.sse")) },
 			wantOutput: []int{0, 1},
 			want: result{id: "cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe", model: "gpt-3.5-turbo-instruct",
 				completions: []message{{role: "assistant", content: "This is a test", finishReason: "stop"}},
@@ -533,22 +538,24 @@ func TestStreamParsers(t *testing.T) {
 		},
 		{
 			name: "legacy completions without usage", newStream: newCompletionsStream, cut: 3,
-			events:     func(t *testing.T) []streamEvent { return sseEvents(t, readFixture(t, "openai_completions_stream.sse")) },
+			events:     func(t *testing.T) []streamEvent { return splitSSE(t, readFixture(t, "openai_completions_stream.sse")) },
 			wantOutput: []int{0, 1},
 			want: result{id: "cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe", model: "gpt-3.5-turbo-instruct",
 				completions: []message{{role: "assistant", content: "This is a test", finishReason: "stop"}}},
 		},
 		{
-			name: "gemini sse", newStream: newGeminiStream,
-			events:     func(t *testing.T) []streamEvent { return sseEvents(t, readFixture(t, "gemini_stream.sse")) },
+			wantComplete: true,
+			name:         "gemini sse", newStream: newGeminiStream,
+			events:     func(t *testing.T) []streamEvent { return splitSSE(t, readFixture(t, "gemini_stream.sse")) },
 			wantOutput: []int{0, 1, 2},
 			want: result{id: "Zk3JaKq8Bq7gz7IPp4G1mAE", model: "gemini-2.0-flash",
 				completions: []message{{role: "assistant", content: "Once upon a time, a tiny robot woke up.", finishReason: "STOP"}},
 				usage:       &pricing.Usage{Input: 9, Output: 11}, total: 20},
 		},
 		{
-			name: "gemini json array with a function call", newStream: newGeminiStream,
-			events:     func(t *testing.T) []streamEvent { return arrayEvents(t, readFixture(t, "gemini_stream_array.json")) },
+			wantComplete: true,
+			name:         "gemini json array with a function call", newStream: newGeminiStream,
+			events:     func(t *testing.T) []streamEvent { return splitJSONArray(t, readFixture(t, "gemini_stream_array.json")) },
 			wantOutput: []int{0, 1},
 			want: result{id: "vtx-resp-1", model: "gemini-2.0-flash-001",
 				completions: []message{{role: "assistant", content: "Let me check.", finishReason: "STOP",
@@ -556,8 +563,9 @@ func TestStreamParsers(t *testing.T) {
 				usage: &pricing.Usage{Input: 30, Output: 12}, total: 42},
 		},
 		{
-			name: "ollama chat", newStream: newOllamaStream,
-			events:     func(t *testing.T) []streamEvent { return ndjsonEvents(readFixture(t, "ollama_chat_stream.ndjson")) },
+			wantComplete: true,
+			name:         "ollama chat", newStream: newOllamaStream,
+			events:     func(t *testing.T) []streamEvent { return splitNDJSON(readFixture(t, "ollama_chat_stream.ndjson")) },
 			wantOutput: []int{0, 1, 2},
 			want: result{model: "llama3.2",
 				completions: []message{{role: "assistant", content: "The sky is blue.", finishReason: "stop"}},
@@ -565,13 +573,14 @@ func TestStreamParsers(t *testing.T) {
 		},
 		{
 			name: "ollama chat cut off", newStream: newOllamaStream, cut: 2,
-			events:     func(t *testing.T) []streamEvent { return ndjsonEvents(readFixture(t, "ollama_chat_stream.ndjson")) },
+			events:     func(t *testing.T) []streamEvent { return splitNDJSON(readFixture(t, "ollama_chat_stream.ndjson")) },
 			wantOutput: []int{0, 1},
 			want:       result{model: "llama3.2", completions: []message{{role: "assistant", content: "The sky is"}}},
 		},
 		{
-			name: "ollama generate", newStream: newOllamaStream,
-			events:     func(t *testing.T) []streamEvent { return ndjsonEvents(readFixture(t, "ollama_generate_stream.ndjson")) },
+			wantComplete: true,
+			name:         "ollama generate", newStream: newOllamaStream,
+			events:     func(t *testing.T) []streamEvent { return splitNDJSON(readFixture(t, "ollama_generate_stream.ndjson")) },
 			wantOutput: []int{0, 1},
 			want: result{model: "llama3.2",
 				completions: []message{{role: "assistant", content: "The sky", finishReason: "stop"}},
@@ -581,6 +590,11 @@ func TestStreamParsers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			events := tt.events(t)
+			defer func() {
+				if t.Failed() {
+					t.Logf("%d events", len(events))
+				}
+			}()
 			if tt.cut > 0 {
 				events = events[:tt.cut]
 			}
@@ -602,8 +616,120 @@ func TestStreamParsers(t *testing.T) {
 			}
 			if got := p.result(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got\n%+v\nwant\n%+v", got, tt.want)
+				if got.failure != nil {
+					t.Logf("failure %+v", *got.failure)
+				}
+			}
+			c, ok := p.(streamCompleter)
+			if complete := ok && c.complete(); complete != tt.wantComplete {
+				t.Errorf("complete = %v, want %v", complete, tt.wantComplete)
 			}
 		})
+	}
+}
+
+// events lists inline events (SSE without names, NDJSON lines, array elements).
+func events(data ...string) func(*testing.T) []streamEvent {
+	return func(*testing.T) []streamEvent {
+		out := make([]streamEvent, len(data))
+		for i, d := range data {
+			out[i] = streamEvent{data: []byte(d)}
+		}
+		return out
+	}
+}
+
+func TestStreamFailures(t *testing.T) {
+	tests := []struct {
+		name         string
+		newStream    func(call) streamParser
+		events       []streamEvent
+		wantComplete bool
+		want         result
+	}{
+		{
+			name: "responses error event", newStream: newResponsesStream,
+			events: []streamEvent{
+				{"response.created", []byte(`{"type":"response.created","response":{"id":"resp_1","model":"gpt-4.1","status":"in_progress","output":[]}}`)},
+				{"response.output_text.delta", []byte(`{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"Hel"}`)},
+				{"error", []byte(`{"type":"error","code":"server_error","message":"The server had an error while processing your request.","param":null,"sequence_number":3}`)},
+			},
+			want: result{id: "resp_1", model: "gpt-4.1", completions: []message{{role: "assistant", content: "Hel"}},
+				failure: &failure{typ: "server_error", message: "The server had an error while processing your request."}},
+		},
+		{
+			name: "responses failed", newStream: newResponsesStream, wantComplete: true,
+			events: []streamEvent{
+				{"response.failed", []byte(`{"type":"response.failed","response":{"id":"resp_2","model":"gpt-4.1","status":"failed",` +
+					`"error":{"code":"rate_limit_exceeded","message":"Slow down."},"output":[],"usage":null}}`)},
+			},
+			want: result{id: "resp_2", model: "gpt-4.1", completions: []message{{role: "assistant", finishReason: "failed"}},
+				failure: &failure{typ: "rate_limit_exceeded", message: "Slow down."}},
+		},
+		{
+			name: "completions error chunk", newStream: newCompletionsStream,
+			events: events(`{"id":"cmpl-1","object":"text_completion","choices":[{"text":"Hi","index":0,"finish_reason":null}],"model":"gpt-3.5-turbo-instruct"}`,
+				`{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`)(t),
+			want: result{id: "cmpl-1", model: "gpt-3.5-turbo-instruct", completions: []message{{role: "assistant", content: "Hi"}},
+				failure: &failure{typ: "server_error", message: "The server had an error"}},
+		},
+		{
+			name: "gemini error element", newStream: newGeminiStream,
+			events: events(`{"candidates":[{"content":{"parts":[{"text":"Once"}],"role":"model"},"index":0}],"modelVersion":"gemini-2.0-flash","responseId":"r1"}`,
+				`{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`)(t),
+			want: result{id: "r1", model: "gemini-2.0-flash", completions: []message{{role: "assistant", content: "Once"}},
+				failure: &failure{typ: "UNAVAILABLE", message: "The model is overloaded. Please try again later."}},
+		},
+		{
+			name: "ollama error line", newStream: newOllamaStream,
+			events: events(`{"model":"llama3.2","created_at":"2023-08-04T08:52:19Z","message":{"role":"assistant","content":"The"},"done":false}`,
+				`{"error":"an error was encountered while running the model: unexpected EOF"}`)(t),
+			want: result{model: "llama3.2", completions: []message{{role: "assistant", content: "The"}},
+				failure: &failure{typ: "error", message: "an error was encountered while running the model: unexpected EOF"}},
+		},
+		{
+			name: "malformed event", newStream: newGeminiStream,
+			events: events(`{"candidates": [`)(t),
+			want:   result{failure: &failure{typ: "malformed_response", message: "parse gemini stream event: unexpected end of JSON input"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.newStream(call{})
+			for _, e := range tt.events {
+				p.event(e.name, e.data)
+			}
+			got := p.result()
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got\n%+v\nwant\n%+v", got, tt.want)
+			}
+			if got.failure != nil && tt.want.failure != nil && *got.failure != *tt.want.failure {
+				t.Errorf("failure %+v, want %+v", *got.failure, *tt.want.failure)
+			}
+			c, ok := p.(streamCompleter)
+			if complete := ok && c.complete(); complete != tt.wantComplete {
+				t.Errorf("complete = %v, want %v", complete, tt.wantComplete)
+			}
+		})
+	}
+}
+
+func TestParseError(t *testing.T) {
+	tests := []struct{ name, body, typ, msg string }{
+		{"openai", `{"error":{"message":"Rate limit reached","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`, "tokens", "Rate limit reached"},
+		{"openai code only", `{"error":{"message":"Invalid model","type":null,"param":"model","code":"model_not_found"}}`, "model_not_found", "Invalid model"},
+		{"anthropic", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, "overloaded_error", "Overloaded"},
+		{"google", `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`,
+			"RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."},
+		{"google code only", `{"error":{"code":400,"message":"Bad request"}}`, "400", "Bad request"},
+		{"ollama", `{"error":"model \"llama9\" not found, try pulling it first"}`, "", `model "llama9" not found, try pulling it first`},
+		{"not an error", `{"id":"x"}`, "", ""},
+		{"not json", `<html>502 Bad Gateway</html>`, "", ""},
+	}
+	for _, tt := range tests {
+		if typ, msg := parseError([]byte(tt.body)); typ != tt.typ || msg != tt.msg {
+			t.Errorf("%s: got %q %q, want %q %q", tt.name, typ, msg, tt.typ, tt.msg)
+		}
 	}
 }
 

@@ -55,7 +55,7 @@ type completionsChunk struct {
 		Text         string  `json:"text"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *openAIUsage `json:"usage"`
+	Usage *compatUsage `json:"usage"`
 }
 
 func parseCompletionsResponse(b []byte) (result, error) {
@@ -81,7 +81,7 @@ func parseCompletionsResponse(b []byte) (result, error) {
 type completionsStream struct {
 	id, model string
 	choices   []streamedChoice
-	done      result // usage and total only
+	done      result // usage, total and failure only
 }
 
 type streamedChoice struct {
@@ -93,8 +93,20 @@ type streamedChoice struct {
 func newCompletionsStream(call) streamParser { return &completionsStream{} }
 
 func (s *completionsStream) event(_ string, data []byte) bool {
+	if string(data) == "[DONE]" {
+		return false
+	}
+	if f := streamFailure(data); f != nil {
+		if s.done.failure == nil {
+			s.done.failure = f
+		}
+		return false
+	}
 	var c completionsChunk
-	if json.Unmarshal(data, &c) != nil { // "[DONE]" too
+	if err := json.Unmarshal(data, &c); err != nil {
+		if s.done.failure == nil {
+			s.done.failure = &failure{typ: "malformed_response", message: "parse completions stream event: " + err.Error()}
+		}
 		return false
 	}
 	if s.id == "" {
@@ -129,7 +141,7 @@ func (s *completionsStream) choice(index int) *streamedChoice {
 }
 
 func (s *completionsStream) result() result {
-	out := result{id: s.id, model: s.model, usage: s.done.usage, total: s.done.total}
+	out := result{id: s.id, model: s.model, usage: s.done.usage, total: s.done.total, failure: s.done.failure}
 	for _, ch := range s.choices {
 		out.completions = append(out.completions, message{role: "assistant", content: string(ch.text), finishReason: ch.finish})
 	}

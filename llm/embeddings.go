@@ -48,7 +48,7 @@ func inputCount(raw json.RawMessage) int {
 func parseEmbeddingsResponse(b []byte) (result, error) {
 	var r struct { // "data" (the vectors) is skipped, not decoded
 		Model string       `json:"model"`
-		Usage *openAIUsage `json:"usage"`
+		Usage *compatUsage `json:"usage"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return result{}, err

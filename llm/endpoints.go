@@ -3,10 +3,13 @@ package llm
 import (
 	"net/http"
 	"strings"
+
+	"github.com/agentops-go/agentops/semconv"
 )
 
 // endpoint is one API the transport recognises by its path.
 type endpoint struct {
+	operation     string // gen_ai.operation.name
 	provider      string // the provider when neither the config nor the host names one
 	onlyProvider  bool   // recognised only when the host or config names provider (generic paths)
 	parseRequest  func([]byte) (call, bool)
@@ -15,21 +18,21 @@ type endpoint struct {
 }
 
 var (
-	openAIChat = &endpoint{provider: ProviderOpenAI,
+	openAIChat = &endpoint{operation: semconv.OpChat, provider: ProviderOpenAI,
 		parseRequest: parseOpenAIRequest, parseResponse: parseOpenAIResponse}
-	openAIResponses = &endpoint{provider: ProviderOpenAI,
+	openAIResponses = &endpoint{operation: semconv.OpChat, provider: ProviderOpenAI,
 		parseRequest: parseResponsesRequest, parseResponse: parseResponsesResponse, newStream: newResponsesStream}
-	openAICompletions = &endpoint{provider: ProviderOpenAI,
+	openAICompletions = &endpoint{operation: semconv.OpTextCompletion, provider: ProviderOpenAI,
 		parseRequest: parseCompletionsRequest, parseResponse: parseCompletionsResponse, newStream: newCompletionsStream}
-	openAIEmbeddings = &endpoint{provider: ProviderOpenAI,
+	openAIEmbeddings = &endpoint{operation: semconv.OpEmbeddings, provider: ProviderOpenAI,
 		parseRequest: parseEmbeddingsRequest, parseResponse: parseEmbeddingsResponse}
-	anthropicMessages = &endpoint{provider: ProviderAnthropic,
+	anthropicMessages = &endpoint{operation: semconv.OpChat, provider: ProviderAnthropic,
 		parseRequest: parseAnthropicRequest, parseResponse: parseAnthropicResponse}
-	geminiGenerate = &endpoint{provider: ProviderGemini,
+	geminiGenerate = &endpoint{operation: semconv.OpGenerateContent, provider: ProviderGemini,
 		parseRequest: parseGeminiRequest, parseResponse: parseGeminiResponse, newStream: newGeminiStream}
-	ollamaChat = &endpoint{provider: ProviderOllama, onlyProvider: true,
+	ollamaChat = &endpoint{operation: semconv.OpChat, provider: ProviderOllama, onlyProvider: true,
 		parseRequest: parseOllamaChatRequest, parseResponse: parseOllamaResponse, newStream: newOllamaStream}
-	ollamaGenerate = &endpoint{provider: ProviderOllama, onlyProvider: true,
+	ollamaGenerate = &endpoint{operation: semconv.OpTextCompletion, provider: ProviderOllama, onlyProvider: true,
 		parseRequest: parseOllamaGenerateRequest, parseResponse: parseOllamaResponse, newStream: newOllamaStream}
 )
 
@@ -123,7 +126,8 @@ func (t *transport) recognise(req *http.Request) *api {
 		return nil
 	}
 	return &api{
-		name: provider,
+		name:  provider,
+		route: call{operation: e.operation, model: r.model, stream: r.stream},
 		parseRequest: func(b []byte) (call, bool) {
 			c, ok := e.parseRequest(b)
 			if c.model == "" {

@@ -267,6 +267,7 @@ type geminiStream struct {
 	id, model  string
 	candidates []streamedCandidate
 	usage      *geminiUsage
+	failure    *failure
 }
 
 type streamedCandidate struct {
@@ -279,8 +280,13 @@ type streamedCandidate struct {
 func newGeminiStream(call) streamParser { return &geminiStream{} }
 
 func (s *geminiStream) event(_ string, data []byte) bool {
+	if f := streamFailure(data); f != nil {
+		s.fail(f)
+		return false
+	}
 	var r geminiResponse
-	if json.Unmarshal(data, &r) != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
+		s.fail(&failure{typ: "malformed_response", message: "parse gemini stream event: " + err.Error()})
 		return false
 	}
 	if r.ResponseID != "" {
@@ -315,6 +321,23 @@ func (s *geminiStream) event(_ string, data []byte) bool {
 	return output
 }
 
+func (s *geminiStream) fail(f *failure) {
+	if s.failure == nil {
+		s.failure = f
+	}
+}
+
+// complete reports whether every candidate has its finish reason, which
+// Gemini sends in the last event.
+func (s *geminiStream) complete() bool {
+	for i := range s.candidates {
+		if s.candidates[i].finish == "" {
+			return false
+		}
+	}
+	return len(s.candidates) > 0
+}
+
 func (s *geminiStream) candidate(index int) *streamedCandidate {
 	for i := range s.candidates {
 		if s.candidates[i].index == index {
@@ -326,7 +349,7 @@ func (s *geminiStream) candidate(index int) *streamedCandidate {
 }
 
 func (s *geminiStream) result() result {
-	out := result{id: s.id, model: s.model}
+	out := result{id: s.id, model: s.model, failure: s.failure}
 	for _, c := range s.candidates {
 		out.completions = append(out.completions, message{role: "assistant", content: string(c.text), toolCalls: c.calls, finishReason: c.finish})
 	}

@@ -138,20 +138,27 @@ func parseOllamaResponse(b []byte) (result, error) {
 
 // ollamaStream assembles a streamed /api/chat or /api/generate answer.
 type ollamaStream struct {
-	model  string
-	role   string
-	text   []byte
-	calls  []toolCall
-	finish string
-	usage  *pricing.Usage
-	total  int64
+	model   string
+	role    string
+	text    []byte
+	calls   []toolCall
+	finish  string
+	usage   *pricing.Usage
+	total   int64
+	done    bool
+	failure *failure
 }
 
 func newOllamaStream(call) streamParser { return &ollamaStream{} }
 
 func (s *ollamaStream) event(_ string, data []byte) bool {
+	if f := streamFailure(data); f != nil {
+		s.fail(f)
+		return false
+	}
 	var r ollamaResponse
-	if json.Unmarshal(data, &r) != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
+		s.fail(&failure{typ: "malformed_response", message: "parse ollama stream line: " + err.Error()})
 		return false
 	}
 	if r.Model != "" {
@@ -172,11 +179,21 @@ func (s *ollamaStream) event(_ string, data []byte) bool {
 	}
 	s.text = append(s.text, text...)
 	if r.Done {
+		s.done = true
 		s.finish = r.DoneReason
 		s.usage, s.total = r.usage()
 	}
 	return output || text != ""
 }
+
+func (s *ollamaStream) fail(f *failure) {
+	if s.failure == nil {
+		s.failure = f
+	}
+}
+
+// complete reports whether the last line, "done": true, has arrived.
+func (s *ollamaStream) complete() bool { return s.done }
 
 func (s *ollamaStream) result() result {
 	role := s.role
@@ -184,5 +201,5 @@ func (s *ollamaStream) result() result {
 		role = "assistant"
 	}
 	m := message{role: role, content: string(s.text), toolCalls: s.calls, finishReason: s.finish}
-	return result{model: s.model, completions: []message{m}, usage: s.usage, total: s.total}
+	return result{model: s.model, completions: []message{m}, usage: s.usage, total: s.total, failure: s.failure}
 }

@@ -89,7 +89,7 @@ func parseOpenAIResponse(b []byte) (result, error) {
 			Message      openAIMessage `json:"message"`
 			FinishReason string        `json:"finish_reason"`
 		} `json:"choices"`
-		Usage *openAIUsage `json:"usage"`
+		Usage *compatUsage `json:"usage"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return result{}, err
@@ -102,10 +102,10 @@ func parseOpenAIResponse(b []byte) (result, error) {
 	return out, nil
 }
 
-// openAIUsage is the usage of Chat Completions, legacy Completions and
+// compatUsage is the usage of Chat Completions, legacy Completions and
 // Embeddings, and of the OpenAI-compatible APIs (DeepSeek reports cache hits
 // as prompt_cache_hit_tokens).
-type openAIUsage struct {
+type compatUsage struct {
 	PromptTokens        int64 `json:"prompt_tokens"`
 	CompletionTokens    int64 `json:"completion_tokens"`
 	TotalTokens         int64 `json:"total_tokens"`
@@ -120,7 +120,7 @@ type openAIUsage struct {
 }
 
 // usage converts u; nil when the response carried none.
-func (u *openAIUsage) usage() (*pricing.Usage, int64) {
+func (u *compatUsage) usage() (*pricing.Usage, int64) {
 	if u == nil {
 		return nil, 0
 	}

@@ -137,6 +137,10 @@ type responsesObject struct {
 	IncompleteDetails *struct {
 		Reason string `json:"reason"`
 	} `json:"incomplete_details"`
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 	Output []responsesItem `json:"output"`
 	Usage  *struct {
 		InputTokens        int64 `json:"input_tokens"`
@@ -178,6 +182,12 @@ func (r *responsesObject) result() result {
 	m.content = sb.String()
 	m.finishReason = responsesFinish(r.Status, r.IncompleteDetails, len(m.toolCalls) > 0)
 	out := result{id: r.ID, model: r.Model, completions: []message{m}}
+	if e := r.Error; e != nil && r.Status == "failed" {
+		out.failure = &failure{typ: e.Code, message: e.Message}
+		if out.failure.typ == "" {
+			out.failure.typ = "error"
+		}
+	}
 	if u := r.Usage; u != nil {
 		// input_tokens includes the cached tokens and output_tokens the
 		// reasoning tokens, as the OTel convention counts them.
@@ -219,6 +229,7 @@ type responsesStream struct {
 	text      strings.Builder
 	calls     []streamedCall // function calls by output index, in order of arrival
 	final     *result
+	failure   *failure
 }
 
 type streamedCall struct {
@@ -236,14 +247,23 @@ func (s *responsesStream) event(name string, data []byte) bool {
 		OutputIndex int              `json:"output_index"`
 		Item        *responsesItem   `json:"item"`
 		Response    *responsesObject `json:"response"`
+		Code        string           `json:"code"`    // of an error event
+		Message     string           `json:"message"` // of an error event
 	}
-	if json.Unmarshal(data, &e) != nil {
+	if err := json.Unmarshal(data, &e); err != nil {
+		s.fail(&failure{typ: "malformed_response", message: "parse responses stream event: " + err.Error()})
 		return false
 	}
 	if e.Type == "" {
 		e.Type = name
 	}
 	switch e.Type {
+	case "error":
+		f := &failure{typ: e.Code, message: e.Message}
+		if f.typ == "" {
+			f.typ = "error"
+		}
+		s.fail(f)
 	case "response.output_text.delta", "response.refusal.delta":
 		s.text.WriteString(e.Delta)
 		return true
@@ -272,6 +292,16 @@ func (s *responsesStream) event(name string, data []byte) bool {
 	return false
 }
 
+func (s *responsesStream) fail(f *failure) {
+	if s.failure == nil {
+		s.failure = f
+	}
+}
+
+// complete reports whether the final event (response.completed,
+// .incomplete or .failed) has arrived.
+func (s *responsesStream) complete() bool { return s.final != nil }
+
 func (s *responsesStream) call(index int) *streamedCall {
 	for i := range s.calls {
 		if s.calls[i].index == index {
@@ -283,12 +313,16 @@ func (s *responsesStream) call(index int) *streamedCall {
 
 func (s *responsesStream) result() result {
 	if s.final != nil {
-		return *s.final
+		r := *s.final
+		if r.failure == nil {
+			r.failure = s.failure
+		}
+		return r
 	}
 	m := message{role: "assistant", content: s.text.String()}
 	for i := range s.calls {
 		c := &s.calls[i]
 		m.toolCalls = append(m.toolCalls, toolCall{id: c.id, name: c.name, arguments: string(c.args)})
 	}
-	return result{id: s.id, model: s.model, completions: []message{m}}
+	return result{id: s.id, model: s.model, completions: []message{m}, failure: s.failure}
 }

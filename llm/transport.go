@@ -159,19 +159,11 @@ func errorType(err error) string {
 	return fmt.Sprintf("%T", err)
 }
 
-// parseError reads the error body both OpenAI and Anthropic send:
-// {"error": {"type": ..., "message": ...}}.
+// parseError reads the error body of a response with an error status (see
+// apiError for the shapes read); "" for a body that is none of them.
 func parseError(b []byte) (typ, msg string) {
-	var e struct {
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) != nil {
-		return "", ""
-	}
-	return e.Error.Type, e.Error.Message
+	f, _ := apiError(b)
+	return f.typ, f.message
 }
 
 func (t *transport) recordRequest(span trace.Span, provider string, c call) {
@@ -293,6 +285,7 @@ type result struct {
 	completions []message
 	usage       *pricing.Usage
 	total       int64
+	failure     *failure // an error the provider reported in the response (a stream's error event)
 }
 
 type message struct {
@@ -307,6 +300,7 @@ type toolCall struct{ id, name, arguments string }
 // builds it per request from the endpoint table and the provider table.
 type api struct {
 	name          string
+	route         call                      // the call as far as the URL tells: operation, and the path's model and streaming
 	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded
 	parseResponse func([]byte) (result, error)
 	newStream     func(c call) streamParser // nil: streaming requests pass through

@@ -17,3 +17,19 @@ type streamParser interface {
 	// provider sent no usage.
 	result() result
 }
+
+// The llm-stream branch's stream.go also declares these (identically); the
+// parsers here use them, and result.failure is declared in transport.go.
+
+// streamCompleter is implemented by a streamParser that recognises its
+// provider's last event (Anthropic's message_stop, Ollama's "done": true).
+// A stream closed by the caller after that event is complete, not abandoned:
+// clients stop reading at the last event and close without waiting for EOF.
+// SSE's "data: [DONE]" (OpenAI) is recognised by the framing itself.
+type streamCompleter interface {
+	complete() bool
+}
+
+// failure is an error the provider reported inside a successful response,
+// such as an SSE error event, or a response that could not be parsed.
+type failure struct{ typ, message string }
