@@ -31,8 +31,8 @@ import (
 
 // fakeProviders is one fake of every provider: it answers a POST with the
 // fixture routed to "host/path" (or to the path alone), over TLS and plain
-// HTTP, and every host name resolves to it (see dialer). It keeps what it
-// was sent.
+// HTTP, and every host name resolves to it (see base). It keeps what it was
+// sent.
 type fakeProviders struct {
 	tls, plain *httptest.Server
 	mu         sync.Mutex
@@ -57,8 +57,7 @@ func newFakeProviders(t *testing.T, routes map[string]string) *fakeProviders {
 			w.Write([]byte(`{"error":{"type":"not_found","message":"no route"}}`))
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(fixture(t, name))
+		writeStreamed(w, name, fixture(t, name))
 	})
 	f.tls, f.plain = httptest.NewTLSServer(h), httptest.NewServer(h)
 	t.Cleanup(f.tls.Close)
@@ -80,6 +79,28 @@ func (f *fakeProviders) base() http.RoundTripper {
 			return d.DialContext(ctx, network, target)
 		},
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the fake's certificate names none of the hosts
+	}
+}
+
+// writeStreamed answers with a fixture as its provider would: a .sse file as
+// text/event-stream and a .ndjson file as application/x-ndjson, flushed
+// event by event (line by line), anything else as application/json.
+func writeStreamed(w http.ResponseWriter, name string, b []byte) {
+	sep, ct := "", "application/json"
+	switch {
+	case strings.HasSuffix(name, ".sse"):
+		sep, ct = "\n\n", "text/event-stream; charset=utf-8"
+	case strings.HasSuffix(name, ".ndjson"):
+		sep, ct = "\n", "application/x-ndjson"
+	}
+	w.Header().Set("Content-Type", ct)
+	if sep == "" {
+		w.Write(b)
+		return
+	}
+	for _, part := range strings.SplitAfter(string(b), sep) {
+		io.WriteString(w, part)
+		w.(http.Flusher).Flush()
 	}
 }
 

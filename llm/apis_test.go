@@ -628,8 +628,8 @@ func TestStreamParsers(t *testing.T) {
 	}
 }
 
-// events lists inline events (SSE without names, NDJSON lines, array elements).
-func events(data ...string) func(*testing.T) []streamEvent {
+// inlineEvents lists inline events (SSE without names, NDJSON lines, array elements).
+func inlineEvents(data ...string) func(*testing.T) []streamEvent {
 	return func(*testing.T) []streamEvent {
 		out := make([]streamEvent, len(data))
 		for i, d := range data {
@@ -668,28 +668,28 @@ func TestStreamFailures(t *testing.T) {
 		},
 		{
 			name: "completions error chunk", newStream: newCompletionsStream,
-			events: events(`{"id":"cmpl-1","object":"text_completion","choices":[{"text":"Hi","index":0,"finish_reason":null}],"model":"gpt-3.5-turbo-instruct"}`,
+			events: inlineEvents(`{"id":"cmpl-1","object":"text_completion","choices":[{"text":"Hi","index":0,"finish_reason":null}],"model":"gpt-3.5-turbo-instruct"}`,
 				`{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`)(t),
 			want: result{id: "cmpl-1", model: "gpt-3.5-turbo-instruct", completions: []message{{role: "assistant", content: "Hi"}},
 				failure: &failure{typ: "server_error", message: "The server had an error"}},
 		},
 		{
 			name: "gemini error element", newStream: newGeminiStream,
-			events: events(`{"candidates":[{"content":{"parts":[{"text":"Once"}],"role":"model"},"index":0}],"modelVersion":"gemini-2.0-flash","responseId":"r1"}`,
+			events: inlineEvents(`{"candidates":[{"content":{"parts":[{"text":"Once"}],"role":"model"},"index":0}],"modelVersion":"gemini-2.0-flash","responseId":"r1"}`,
 				`{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`)(t),
 			want: result{id: "r1", model: "gemini-2.0-flash", completions: []message{{role: "assistant", content: "Once"}},
 				failure: &failure{typ: "UNAVAILABLE", message: "The model is overloaded. Please try again later."}},
 		},
 		{
 			name: "ollama error line", newStream: newOllamaStream,
-			events: events(`{"model":"llama3.2","created_at":"2023-08-04T08:52:19Z","message":{"role":"assistant","content":"The"},"done":false}`,
+			events: inlineEvents(`{"model":"llama3.2","created_at":"2023-08-04T08:52:19Z","message":{"role":"assistant","content":"The"},"done":false}`,
 				`{"error":"an error was encountered while running the model: unexpected EOF"}`)(t),
 			want: result{model: "llama3.2", completions: []message{{role: "assistant", content: "The"}},
 				failure: &failure{typ: "error", message: "an error was encountered while running the model: unexpected EOF"}},
 		},
 		{
 			name: "malformed event", newStream: newGeminiStream,
-			events: events(`{"candidates": [`)(t),
+			events: inlineEvents(`{"candidates": [`)(t),
 			want:   result{failure: &failure{typ: "malformed_response", message: "parse gemini stream event: unexpected end of JSON input"}},
 		},
 	}
