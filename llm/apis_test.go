@@ -193,8 +193,8 @@ func TestRecognise(t *testing.T) {
 				t.Errorf("got %s %q %s stream=%v, want %s %q %s stream=%v", a.name, c.model, c.operation, c.stream,
 					tt.provider, tt.model, tt.op, tt.stream)
 			}
-			if a.route.operation != c.operation {
-				t.Errorf("endpoint operation %q, parser's %q", a.route.operation, c.operation)
+			if pc := a.pathCall(); pc.operation != c.operation || (pc.stream && !c.stream) {
+				t.Errorf("path call %+v disagrees with the parsed call: %s stream=%v", pc, c.operation, c.stream)
 			}
 			if got := spanName(c); got != tt.op+" "+tt.model {
 				t.Errorf("span name %q", got)

@@ -126,8 +126,9 @@ func (t *transport) recognise(req *http.Request) *api {
 		return nil
 	}
 	return &api{
-		name:  provider,
-		route: call{operation: e.operation, model: r.model, stream: r.stream},
+		name:      provider,
+		operation: e.operation,
+		path:      r,
 		parseRequest: func(b []byte) (call, bool) {
 			c, ok := e.parseRequest(b)
 			if c.model == "" {
@@ -139,4 +140,10 @@ func (t *transport) recognise(req *http.Request) *api {
 		parseResponse: e.parseResponse,
 		newStream:     e.newStream,
 	}
+}
+
+// pathCall is the call as far as the URL tells: what is recorded of a
+// request whose body is not read (too large).
+func (a *api) pathCall() call {
+	return call{operation: a.operation, model: a.path.model, stream: a.path.stream}
 }

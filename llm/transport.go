@@ -300,7 +300,8 @@ type toolCall struct{ id, name, arguments string }
 // builds it per request from the endpoint table and the provider table.
 type api struct {
 	name          string
-	route         call                      // the call as far as the URL tells: operation, and the path's model and streaming
+	operation     string                    // gen_ai.operation.name of the endpoint
+	path          route                     // what the URL says of the call (endpoints.go)
 	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded
 	parseResponse func([]byte) (result, error)
 	newStream     func(c call) streamParser // nil: streaming requests pass through
