@@ -38,8 +38,8 @@ var (
 
 // route is what a path says of a call beyond its endpoint.
 type route struct {
-	model  string // Gemini's model, an Azure deployment ("" when the body names it)
-	stream bool   // Gemini's :streamGenerateContent
+	model  string // Gemini's and Vertex AI's model, an Azure deployment ("" when only the body names it)
+	stream bool   // :streamGenerateContent, :streamRawPredict
 }
 
 // match finds the endpoint of a POST to path:
