@@ -20,6 +20,8 @@ type config struct {
 	prices          *pricing.Table
 	maxRequestBytes int64
 	maxEventBytes   int
+	provider        string            // WithProvider (providers.go)
+	hostProviders   map[string]string // WithHostProvider (providers.go)
 }
 
 func newConfig(opts []Option) config {

@@ -52,7 +52,7 @@ type transport struct {
 // span ends when the caller reads it to its end, gets a read error or closes
 // it.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	a := recognise(req)
+	a := t.recognise(req)
 	if a == nil || req.Body == nil || req.Body == http.NoBody {
 		return t.base.RoundTrip(req)
 	}
@@ -67,10 +67,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	} else if !rb.tooLarge { // unreadable: the base transport meets the same read error
 		return t.base.RoundTrip(rb.request(req, req.Context()))
+	} else {
+		c = a.pathCall() // too large to read: what the URL tells
 	}
 
 	start := time.Now()
-	ctx, span := t.tracer.Start(req.Context(), spanName(c.model),
+	ctx, span := t.tracer.Start(req.Context(), spanName(c),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start))
 	t.recordRequest(span, a.name, c)
 	if rb.tooLarge {
@@ -156,11 +158,12 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-func spanName(model string) string {
-	if model == "" {
-		return semconv.OpChat
+// spanName is "{operation} {model}", as the GenAI conventions name spans.
+func spanName(c call) string {
+	if c.model == "" {
+		return c.operation
 	}
-	return semconv.OpChat + " " + model
+	return c.operation + " " + c.model
 }
 
 func errorType(err error) string {
@@ -175,25 +178,17 @@ func errorType(err error) string {
 	return fmt.Sprintf("%T", err)
 }
 
-// parseError reads the error body both OpenAI and Anthropic send:
-// {"error": {"type": ..., "message": ...}}.
+// parseError reads the error body of a response with an error status (see
+// apiError for the shapes read); "" for a body that is none of them.
 func parseError(b []byte) (typ, msg string) {
-	var e struct {
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) != nil {
-		return "", ""
-	}
-	return e.Error.Type, e.Error.Message
+	f, _ := apiError(b)
+	return f.typ, f.message
 }
 
 func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	attrs := []attribute.KeyValue{
 		attribute.String(semconv.SpanKind, semconv.KindLLM),
-		attribute.String(semconv.GenAIOperationName, semconv.OpChat),
+		attribute.String(semconv.GenAIOperationName, c.operation),
 		attribute.String(semconv.GenAIProviderName, provider),
 		attribute.String(semconv.GenAISystem, provider),
 		attribute.String(semconv.GenAIRequestModel, c.model),
@@ -207,6 +202,7 @@ func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	if c.topP != nil {
 		attrs = append(attrs, attribute.Float64(semconv.GenAIRequestTopP, *c.topP))
 	}
+	attrs = t.appendParams(attrs, c)
 	if c.stream {
 		attrs = append(attrs, attribute.Bool(semconv.GenAIRequestStream, true))
 		if c.streamUsage != nil {
@@ -301,11 +297,13 @@ func (t *transport) capped(s string) string {
 
 // call is what is recorded of a request.
 type call struct {
+	operation         string // gen_ai.operation.name: chat, text_completion, embeddings, generate_content
 	model             string
+	stream            bool // the response will be streamed
 	temperature, topP *float64
 	maxTokens         *int64
+	params            params // stop sequences, tools, response format, ... (params.go)
 	messages          []message
-	stream            bool  // the request asks for a streamed response
 	streamUsage       *bool // OpenAI stream_options.include_usage; nil when the api has no such option
 }
 
@@ -325,31 +323,16 @@ type message struct {
 
 type toolCall struct{ id, name, arguments string }
 
-// api is one recognised provider endpoint.
+// api is one recognised call's endpoint: who serves it (name, the
+// gen_ai.provider.name) and how its bodies are read. recognise (endpoints.go)
+// builds it per request from the endpoint table and the provider table.
 type api struct {
 	name          string
+	operation     string                    // gen_ai.operation.name of the endpoint
+	path          route                     // what the URL says of the call (endpoints.go)
 	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded; must not retain its argument
 	parseResponse func([]byte) (result, error)
-	newStream     func(c call) streamParser // nil: streaming not recorded, pass through
-}
-
-var (
-	openAIChat        = &api{name: "openai", parseRequest: parseOpenAIRequest, parseResponse: parseOpenAIResponse, newStream: newOpenAIStream}
-	anthropicMessages = &api{name: "anthropic", parseRequest: parseAnthropicRequest, parseResponse: parseAnthropicResponse, newStream: newAnthropicStream}
-)
-
-func recognise(req *http.Request) *api {
-	if req.Method != http.MethodPost || req.URL == nil {
-		return nil
-	}
-	p := strings.TrimSuffix(req.URL.Path, "/")
-	switch {
-	case strings.HasSuffix(p, "/chat/completions"):
-		return openAIChat
-	case strings.HasSuffix(p, "/v1/messages"):
-		return anthropicMessages
-	}
-	return nil
+	newStream     func(c call) streamParser // nil: streaming requests pass through
 }
 
 // text returns a message content that is a JSON string as is and joins the

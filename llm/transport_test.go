@@ -235,7 +235,7 @@ func TestTransportPassesThrough(t *testing.T) {
 	body := fixture(t, "openai_chat_tool_calls.json")
 	srv := provider(t, 200, body)
 	tests := []struct{ name, method, path, request string }{
-		{"unrecognised path", http.MethodPost, "/v1/embeddings", `{"model":"text-embedding-3-small","input":"hi"}`},
+		{"unrecognised path", http.MethodPost, "/v1/moderations", `{"model":"omni-moderation-latest","input":"hi"}`},
 		{"count tokens", http.MethodPost, "/v1/messages/count_tokens", anthropicRequest},
 		{"get", http.MethodGet, "/v1/chat/completions", ""},
 		{"not json", http.MethodPost, "/v1/chat/completions", `model=gpt-4o`},

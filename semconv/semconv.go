@@ -77,6 +77,31 @@ const (
 	LLMStreamIncludeUsage = "agentops.llm.request.stream_include_usage" // OpenAI stream_options.include_usage
 )
 
+// OpenTelemetry GenAI request parameters (semantic conventions v1.41), and the
+// AgentOps extensions beside them where the conventions have no name.
+const (
+	GenAIRequestStopSequences    = "gen_ai.request.stop_sequences" // string[]
+	GenAIRequestTopK             = "gen_ai.request.top_k"
+	GenAIRequestSeed             = "gen_ai.request.seed"
+	GenAIRequestFrequencyPenalty = "gen_ai.request.frequency_penalty"
+	GenAIRequestPresencePenalty  = "gen_ai.request.presence_penalty"
+	GenAIRequestChoiceCount      = "gen_ai.request.choice.count"
+	GenAIRequestEncodingFormats  = "gen_ai.request.encoding_formats"   // string[], embeddings
+	GenAIEmbeddingsDimensions    = "gen_ai.embeddings.dimension.count" // requested dimensions, embeddings
+	GenAIToolDefinitions         = "gen_ai.tool.definitions"           // JSON list of {type, name, description, parameters}
+	GenAIOutputType              = "gen_ai.output.type"                // OutputText, OutputJSON
+	// AgentOps extensions.
+	GenAIRequestResponseFormat = "gen_ai.request.response_format"      // json_object, json_schema, text, or a MIME type (Gemini's responseMimeType)
+	GenAIRequestResponseSchema = "gen_ai.request.response_schema.name" // the name of a requested JSON schema
+	GenAIEmbeddingsInputCount  = "gen_ai.embeddings.input.count"       // number of inputs embedded by one call
+)
+
+// gen_ai.output.type values.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
 // Older GenAI names, as the official AgentOps SDKs send them.
 const (
 	GenAIPromptTokens     = "gen_ai.usage.prompt_tokens"
