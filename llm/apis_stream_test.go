@@ -1,4 +1,3 @@
-
 // This file tests the stream parsers of the llm-apis branch end to end,
 // through the streaming transport of the llm-stream branch. It was checked
 // against a local merge of both; remove the build constraint when merging.
