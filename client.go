@@ -129,6 +129,7 @@ func newClient(s settings) *Client {
 	}
 	c.provider = sdktrace.NewTracerProvider(
 		sdktrace.WithSpanProcessor(c.proc),
+		sdktrace.WithSpanProcessor(llmTally{c}),
 		sdktrace.WithIDGenerator(rootDerivedIDs{}),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
 	)

@@ -35,6 +35,14 @@
 // span named "<name>.<kind>", recording its input (WithInput), output,
 // error and duration. StartSpan gives manual control.
 //
+// # LLM calls
+//
+// Every LLM client library takes an *http.Client: HTTPClient (or
+// Client.HTTPClient) returns one whose transport (package llm) records each
+// call to OpenAI, Anthropic and the other recognised APIs, streamed or not,
+// as an llm span of the trace in the call's context, with tokens and cost.
+// These calls count in Session.Analytics as they do on the server.
+//
 // # Sessions across processes
 //
 // A session's id is its trace id, and its root span's id is derived from

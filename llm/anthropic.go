@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/agentops-go/agentops/pricing"
+	"github.com/agentops-go/agentops/semconv"
 )
 
 // Anthropic Messages, https://docs.anthropic.com/en/api/messages.
@@ -20,14 +21,45 @@ type anthropicRequest struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
+	anthropicParams
+}
+
+type anthropicParams struct {
+	StopSequences []string `json:"stop_sequences"`
+	TopK          *float64 `json:"top_k"`
+	Tools         []struct {
+		Type        string          `json:"type"` // "custom" or absent for a client tool; server tools name theirs
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		InputSchema json.RawMessage `json:"input_schema"`
+	} `json:"tools"`
+	OutputFormat *struct { // structured outputs: {"type": "json_schema", "schema": ...}
+		Type string `json:"type"`
+	} `json:"output_format"`
+}
+
+func (r *anthropicParams) params() params {
+	p := params{stop: r.StopSequences, topK: r.TopK}
+	for _, t := range r.Tools {
+		typ := t.Type
+		if typ == "" || typ == "custom" {
+			typ = "function"
+		}
+		p.tools = append(p.tools, toolDef{Type: typ, Name: t.Name, Description: t.Description, Parameters: compact(t.InputSchema)})
+	}
+	if r.OutputFormat != nil {
+		setFormat(&p, r.OutputFormat.Type, "")
+	}
+	return p
 }
 
 func parseAnthropicRequest(b []byte) (call, bool) {
 	var r anthropicRequest
-	if json.Unmarshal(b, &r) != nil || r.Stream {
+	if json.Unmarshal(b, &r) != nil {
 		return call{}, false
 	}
-	c := call{model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens}
+	c := call{operation: semconv.OpChat, model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens,
+		params: r.anthropicParams.params(), stream: r.Stream}
 	if s := text(r.System); s != "" {
 		c.messages = append(c.messages, message{role: "system", content: s})
 	}

@@ -11,20 +11,136 @@
 // prompt and completion messages (gen_ai.prompt.N.*, gen_ai.completion.N.*),
 // token usage under both the current OpenTelemetry GenAI names and the older
 // names the AgentOps server reads, and the cost from package pricing (omitted
-// when the model is not in the price table). HTTP 4xx/5xx answers and
-// transport errors give the span an error status.
+// when the model is not in the price table). When the provider reports no
+// usage, agentops.llm.usage.unreported is true and no token counts or cost
+// are recorded: none are invented. (agentops.HTTPClient returns a client
+// recording with the AgentOps SDK's default client.)
 //
-// Recognised calls, by method and path:
+// Recognised calls, by method and path (a call whose body names no model is
+// not recognised):
 //
-//   - OpenAI Chat Completions: POST .../chat/completions
-//   - Anthropic Messages: POST .../v1/messages
+//   - OpenAI Chat Completions: POST .../chat/completions (operation chat)
+//   - OpenAI Responses: POST .../responses (chat)
+//   - OpenAI legacy Completions: POST .../completions (text_completion)
+//   - OpenAI Embeddings: POST .../embeddings (embeddings; the number of
+//     inputs is recorded, never the inputs or the vectors)
+//   - Azure OpenAI: the above under /openai/deployments/{deployment}/ (the
+//     deployment is the request model when the body names none) or /openai/v1/
+//   - Anthropic Messages: POST .../v1/messages (chat);
+//     .../v1/messages/count_tokens is not a call and passes through; Claude on
+//     Vertex AI: POST .../publishers/anthropic/models/{model}:rawPredict and
+//     :streamRawPredict
+//   - Google Gemini and Vertex AI: POST .../models/{model}:generateContent and
+//     :streamGenerateContent (generate_content; the model is the path's)
+//   - Ollama's native API: POST .../api/chat (chat) and .../api/generate
+//     (text_completion), on port 11434 or a host named "ollama" by
+//     WithHostProvider or WithProvider
 //
-// Everything else passes through untouched and unrecorded, and so, for now,
-// do streaming requests ("stream": true): they are not yet recorded.
+// The OpenAI-shaped APIs are recognised at any base URL, so every
+// OpenAI-compatible server is covered. The provider (gen_ai.provider.name) is
+// named from the host: api.openai.com openai, *.openai.azure.com
+// azure.ai.openai, api.anthropic.com anthropic,
+// generativelanguage.googleapis.com gcp.gemini, *aiplatform.googleapis.com
+// gcp.vertex_ai, api.groq.com groq, api.mistral.ai mistral_ai,
+// api.deepseek.com deepseek, api.x.ai x_ai, api.together.xyz together,
+// openrouter.ai openrouter, port 11434 ollama (providers.go has the table).
+// WithHostProvider names another host's (a vLLM box: ProviderVLLM) and
+// WithProvider forces one; an unknown host is recorded as the provider whose
+// API it speaks. Cost is looked up with that provider and the response model
+// (else the request model), so a model in the price table is priced
+// whichever host served it ("openai/gpt-4o" on OpenRouter, a Vertex AI
+// "gemini-2.0-flash-001"), and a model not in it gets no cost, never zero.
 //
-// The caller sees exactly the response or error it would have seen without
-// the transport. The request is cloned, never mutated; its body is read once
-// and the clone's Body and GetBody replay the same bytes. A JSON response
-// body is read to its end and handed back as a reader of the same bytes,
-// ending with the same read error if there was one.
+// Besides temperature, max tokens and top_p, a call records its stop
+// sequences, top_k, seed, penalties and choice count where the API has them,
+// its tool definitions (gen_ai.tool.definitions: one JSON list of type, name,
+// description and parameter schema, capped at WithMaxContentBytes by dropping
+// schemas first, recorded even without content capture), and the response
+// format it asked for (gen_ai.output.type "json" or "text", plus
+// gen_ai.request.response_format: json_object, json_schema with its name in
+// gen_ai.request.response_schema.name, or Gemini's responseMimeType). The span
+// is named "{operation} {model}".
+//
+// Everything else passes through untouched and unrecorded: other paths,
+// request bodies that are not JSON, and streamed requests to an API whose
+// stream this package cannot follow.
+//
+// # Streaming
+//
+// A successful response is followed as a stream by its Content-Type:
+// text/event-stream as Server-Sent Events, application/x-ndjson line by
+// line, and application/json, when the request asked for a stream, as the
+// elements of a JSON array. The caller reads the stream exactly as without
+// the transport: the response body is wrapped, each Read passes the
+// caller's bytes through unchanged and unbuffered, and the same bytes are
+// framed incrementally (only an incomplete event's tail is kept). The span
+// records gen_ai.request.stream, gen_ai.response.time_to_first_chunk (the
+// first event), agentops.llm.stream.time_to_first_token (the first event
+// carrying output: text, a tool call or reasoning),
+// agentops.llm.stream.chunk_count (events delivered; OpenAI's [DONE]
+// marker is not one), the assembled completion and tool calls, finish
+// reasons and usage: OpenAI sends usage only when the request sets
+// stream_options.include_usage (recorded as
+// agentops.llm.request.stream_include_usage), Anthropic in message_start
+// and message_delta, cache tokens included.
+//
+// The span ends at the first of:
+//
+//   - EOF: the stream is complete.
+//   - A read error (a connection cut mid-stream, a canceled context): error
+//     status, error.type ("unexpected_eof", "canceled", "timeout", or the
+//     error's Go type) and the message — unless the provider's last event
+//     had already been read, in which case nothing was lost and the call is
+//     recorded as complete.
+//   - Close: when the provider's last event was already read (OpenAI's
+//     [DONE], Anthropic's message_stop) the stream is complete — clients
+//     stop reading there and close. Closed before that, the stream is
+//     abandoned: agentops.llm.stream.abandoned is true and what was read is
+//     recorded. Abandoning is not an error (the status stays unset): a
+//     caller that stops reading on purpose should not inflate error counts.
+//
+// A stream that is neither read to its end nor closed leaks its span: it
+// never ends and is never exported. The http.Client contract already
+// requires closing every response body.
+//
+// An error event inside a successful stream (Anthropic's "error" event,
+// OpenAI's {"error": ...} chunk) and an event that is not valid JSON give
+// the span an error status; parsing goes on.
+//
+// # Failures
+//
+// HTTP 4xx and 5xx answers give an error status with error.type and
+// error.message from the provider's JSON error body ({"error": {"type",
+// "message"}}), or the status code and text; a 200 whose JSON cannot be
+// parsed gives error.type "malformed_response"; a transport error or a
+// context canceled before the response gives the error's type and message.
+// The caller always gets exactly the response or error it would have got
+// without the transport. Each RoundTrip is one span, so a client's own
+// retries appear as separate calls.
+//
+// # Request bodies
+//
+// The request is never modified: a shallow copy carries the span's context
+// and the body to send. The body is copied at most once. When the request
+// has GetBody (http.NewRequest with a bytes or strings reader, and the
+// OpenAI and Anthropic clients), a copy from GetBody is read into a pooled
+// buffer to parse and the request's own Body and GetBody are sent
+// unchanged; otherwise the body is read once, into a buffer sized from
+// ContentLength when known, and the sent Body and GetBody both replay it,
+// so the transport's own retries can resend it.
+//
+// # Limits
+//
+//   - Request bodies over WithMaxRequestBytes (DefaultMaxRequestBytes,
+//     8 MiB) are sent as they are, never buffered, and the call is recorded
+//     without its request (agentops.llm.request.unrecorded says why).
+//   - A streamed event over DefaultMaxEventBytes (1 MiB) stops the parsing
+//     of that stream: its bytes still pass, and
+//     agentops.llm.stream.unparsed says why the record is partial.
+//   - Each recorded prompt or completion value is cut at
+//     WithMaxContentBytes (DefaultMaxContentBytes, 64 KiB) on a UTF-8
+//     boundary; WithContentCapture(false) records no content at all.
+//   - A non-streamed JSON response is read whole before RoundTrip returns
+//     and handed back as a reader of the same bytes, ending with the same
+//     read error if there was one.
 package llm

@@ -18,10 +18,19 @@ type config struct {
 	captureContent  bool
 	maxContentBytes int
 	prices          *pricing.Table
+	maxRequestBytes int64
+	maxEventBytes   int
+	provider        string            // WithProvider (providers.go)
+	hostProviders   map[string]string // WithHostProvider (providers.go)
 }
 
 func newConfig(opts []Option) config {
-	c := config{captureContent: true, maxContentBytes: DefaultMaxContentBytes}
+	c := config{
+		captureContent:  true,
+		maxContentBytes: DefaultMaxContentBytes,
+		maxRequestBytes: DefaultMaxRequestBytes,
+		maxEventBytes:   DefaultMaxEventBytes,
+	}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -61,3 +70,18 @@ func WithMaxContentBytes(n int) Option {
 func WithPrices(t *pricing.Table) Option {
 	return func(c *config) { c.prices = t }
 }
+
+// WithMaxRequestBytes caps the request body read to record a call at n bytes
+// (DefaultMaxRequestBytes unless set). A larger body is sent as is, and the
+// call is recorded without its request: no model or prompt, the attribute
+// agentops.llm.request.unrecorded saying why.
+func WithMaxRequestBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxRequestBytes = n
+		}
+	}
+}
+
+// ScopeName is the instrumentation scope of the spans Transport records.
+const ScopeName = tracerName

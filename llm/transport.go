@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -44,34 +45,59 @@ type transport struct {
 	tracer trace.Tracer
 }
 
+// RoundTrip records the call when recognise and the api's parseRequest
+// accept it, and passes everything else through untouched. A non-streamed
+// response is read to its end before RoundTrip returns and handed back as a
+// reader of the same bytes; a streamed one is wrapped (streamBody) and its
+// span ends when the caller reads it to its end, gets a read error or closes
+// it.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	api := recognise(req)
-	if api == nil || req.Body == nil || req.Body == http.NoBody {
+	a := t.recognise(req)
+	if a == nil || req.Body == nil || req.Body == http.NoBody {
 		return t.base.RoundTrip(req)
 	}
-	body, err := io.ReadAll(req.Body)
-	req.Body.Close() // a RoundTripper closes the body, even on error
-	if err != nil {
-		return nil, err
-	}
-	c, ok := api.parseRequest(body)
-	if !ok { // not JSON, or streaming: not recorded yet
-		return t.base.RoundTrip(withBody(req, req.Context(), body))
+	rb := readRequestBody(req, t.cfg.maxRequestBytes)
+	var c call
+	if rb.parse != nil {
+		var ok bool
+		c, ok = a.parseRequest(rb.parse)
+		rb.release()
+		if !ok || (c.stream && a.newStream == nil) { // not JSON, or a stream this api cannot follow
+			return t.base.RoundTrip(rb.request(req, req.Context()))
+		}
+	} else if !rb.tooLarge { // unreadable: the base transport meets the same read error
+		return t.base.RoundTrip(rb.request(req, req.Context()))
+	} else {
+		c = a.pathCall() // too large to read: what the URL tells
 	}
 
-	ctx, span := t.tracer.Start(req.Context(), spanName(c.model),
-		trace.WithSpanKind(trace.SpanKindClient))
-	defer span.End()
-	t.recordRequest(span, api.name, c)
+	start := time.Now()
+	ctx, span := t.tracer.Start(req.Context(), spanName(c),
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start))
+	t.recordRequest(span, a.name, c)
+	if rb.tooLarge {
+		span.SetAttributes(attribute.String(semconv.LLMRequestUnrecorded,
+			fmt.Sprintf("request body over %d bytes", t.cfg.maxRequestBytes)))
+	}
 
-	resp, err := t.base.RoundTrip(withBody(req, ctx, body))
+	resp, err := t.base.RoundTrip(rb.request(req, ctx))
 	if err != nil {
 		span.RecordError(err)
 		span.SetAttributes(attribute.String(semconv.ErrorType, errorType(err)))
 		span.SetStatus(codes.Error, err.Error())
+		span.End()
 		return resp, err
 	}
 	span.SetAttributes(attribute.Int(semconv.HTTPResponseStatusCode, resp.StatusCode))
+	if resp.StatusCode < 400 && a.newStream != nil && resp.Body != nil {
+		s := &streamBody{rc: resp.Body, t: t, span: span, api: a, call: c, start: start}
+		if s.fr = newFramer(resp.Header.Get("Content-Type"), c.stream, s, t.cfg.maxEventBytes); s.fr != nil {
+			s.parser = a.newStream(c)
+			resp.Body = s
+			return resp, nil // the span ends with the stream
+		}
+	}
+	defer span.End()
 	if !isJSON(resp.Header.Get("Content-Type")) || resp.Body == nil {
 		if resp.StatusCode >= 400 {
 			span.SetAttributes(attribute.String(semconv.ErrorType, strconv.Itoa(resp.StatusCode)))
@@ -104,23 +130,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		span.SetStatus(codes.Error, readErr.Error())
 		return resp, nil
 	}
-	r, err := api.parseResponse(respBody)
+	r, err := a.parseResponse(respBody)
 	if err != nil {
 		span.SetAttributes(attribute.String(semconv.ErrorType, "malformed_response"))
-		span.SetStatus(codes.Error, fmt.Sprintf("parse %s response: %v", api.name, err))
+		span.SetStatus(codes.Error, fmt.Sprintf("parse %s response: %v", a.name, err))
 		return resp, nil
 	}
-	t.recordResponse(span, api.name, c, r)
+	t.recordResponse(span, a.name, c, r)
 	return resp, nil
-}
-
-// withBody clones req with ctx and a body replaying b; the caller's request
-// is left as it was.
-func withBody(req *http.Request, ctx context.Context, b []byte) *http.Request {
-	r := req.Clone(ctx)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return r
 }
 
 // replay returns a body yielding b and then err (io.EOF when nil), as the
@@ -141,11 +158,12 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-func spanName(model string) string {
-	if model == "" {
-		return semconv.OpChat
+// spanName is "{operation} {model}", as the GenAI conventions name spans.
+func spanName(c call) string {
+	if c.model == "" {
+		return c.operation
 	}
-	return semconv.OpChat + " " + model
+	return c.operation + " " + c.model
 }
 
 func errorType(err error) string {
@@ -154,29 +172,23 @@ func errorType(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected_eof" // the connection closed mid-response
 	}
 	return fmt.Sprintf("%T", err)
 }
 
-// parseError reads the error body both OpenAI and Anthropic send:
-// {"error": {"type": ..., "message": ...}}.
+// parseError reads the error body of a response with an error status (see
+// apiError for the shapes read); "" for a body that is none of them.
 func parseError(b []byte) (typ, msg string) {
-	var e struct {
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &e) != nil {
-		return "", ""
-	}
-	return e.Error.Type, e.Error.Message
+	f, _ := apiError(b)
+	return f.typ, f.message
 }
 
 func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	attrs := []attribute.KeyValue{
 		attribute.String(semconv.SpanKind, semconv.KindLLM),
-		attribute.String(semconv.GenAIOperationName, semconv.OpChat),
+		attribute.String(semconv.GenAIOperationName, c.operation),
 		attribute.String(semconv.GenAIProviderName, provider),
 		attribute.String(semconv.GenAISystem, provider),
 		attribute.String(semconv.GenAIRequestModel, c.model),
@@ -189,6 +201,13 @@ func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	}
 	if c.topP != nil {
 		attrs = append(attrs, attribute.Float64(semconv.GenAIRequestTopP, *c.topP))
+	}
+	attrs = t.appendParams(attrs, c)
+	if c.stream {
+		attrs = append(attrs, attribute.Bool(semconv.GenAIRequestStream, true))
+		if c.streamUsage != nil {
+			attrs = append(attrs, attribute.Bool(semconv.LLMStreamIncludeUsage, *c.streamUsage))
+		}
 	}
 	if t.cfg.captureContent {
 		attrs = t.appendMessages(attrs, semconv.GenAIPromptPrefix, c.messages)
@@ -231,6 +250,8 @@ func (t *transport) recordResponse(span trace.Span, provider string, c call, r r
 		if m, ok := t.cfg.prices.Find(provider, model); ok {
 			attrs = append(attrs, attribute.Float64(semconv.GenAITotalCost, m.Cost(*u)))
 		}
+	} else {
+		attrs = append(attrs, attribute.Bool(semconv.LLMUsageUnreported, true))
 	}
 	if t.cfg.captureContent {
 		attrs = t.appendMessages(attrs, semconv.GenAICompletionPrefix, r.completions)
@@ -276,10 +297,14 @@ func (t *transport) capped(s string) string {
 
 // call is what is recorded of a request.
 type call struct {
+	operation         string // gen_ai.operation.name: chat, text_completion, embeddings, generate_content
 	model             string
+	stream            bool // the response will be streamed
 	temperature, topP *float64
 	maxTokens         *int64
+	params            params // stop sequences, tools, response format, ... (params.go)
 	messages          []message
+	streamUsage       *bool // OpenAI stream_options.include_usage; nil when the api has no such option
 }
 
 // result is what is recorded of a successful response.
@@ -288,6 +313,7 @@ type result struct {
 	completions []message
 	usage       *pricing.Usage
 	total       int64
+	failure     *failure // an error the provider reported in the response (a stream's error event)
 }
 
 type message struct {
@@ -297,30 +323,16 @@ type message struct {
 
 type toolCall struct{ id, name, arguments string }
 
-// api is one recognised provider endpoint.
+// api is one recognised call's endpoint: who serves it (name, the
+// gen_ai.provider.name) and how its bodies are read. recognise (endpoints.go)
+// builds it per request from the endpoint table and the provider table.
 type api struct {
 	name          string
-	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded
+	operation     string                    // gen_ai.operation.name of the endpoint
+	path          route                     // what the URL says of the call (endpoints.go)
+	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded; must not retain its argument
 	parseResponse func([]byte) (result, error)
-}
-
-var (
-	openAIChat        = &api{name: "openai", parseRequest: parseOpenAIRequest, parseResponse: parseOpenAIResponse}
-	anthropicMessages = &api{name: "anthropic", parseRequest: parseAnthropicRequest, parseResponse: parseAnthropicResponse}
-)
-
-func recognise(req *http.Request) *api {
-	if req.Method != http.MethodPost || req.URL == nil {
-		return nil
-	}
-	p := strings.TrimSuffix(req.URL.Path, "/")
-	switch {
-	case strings.HasSuffix(p, "/chat/completions"):
-		return openAIChat
-	case strings.HasSuffix(p, "/v1/messages"):
-		return anthropicMessages
-	}
-	return nil
+	newStream     func(c call) streamParser // nil: streaming requests pass through
 }
 
 // text returns a message content that is a JSON string as is and joins the

@@ -65,6 +65,46 @@ const (
 	GenAIResponseFinish      = "gen_ai.response.finish_reasons"
 )
 
+// Attributes of streamed LLM calls and of what could not be recorded: the
+// GenAI names where the conventions define one, AgentOps names otherwise.
+// Times are seconds, as in gen_ai.response.time_to_first_chunk.
+const (
+	GenAIRequestStream    = "gen_ai.request.stream"                     // bool: the request asked for a streamed response
+	GenAITimeToFirstChunk = "gen_ai.response.time_to_first_chunk"       // seconds from the request to the first streamed event
+	LLMTimeToFirstToken   = "agentops.llm.stream.time_to_first_token"   // seconds from the request to the first event carrying output
+	LLMStreamChunks       = "agentops.llm.stream.chunk_count"           // events of a streamed response
+	LLMStreamAbandoned    = "agentops.llm.stream.abandoned"             // true: the caller closed the stream before its end
+	LLMStreamUnparsed     = "agentops.llm.stream.unparsed"              // why the rest of a stream was not parsed (its bytes still passed)
+	LLMUsageUnreported    = "agentops.llm.usage.unreported"             // true: the provider sent no usage; no token counts are recorded
+	LLMRequestUnrecorded  = "agentops.llm.request.unrecorded"           // why the request body was not recorded (too large)
+	LLMStreamIncludeUsage = "agentops.llm.request.stream_include_usage" // OpenAI stream_options.include_usage
+)
+
+// OpenTelemetry GenAI request parameters (semantic conventions v1.41), and the
+// AgentOps extensions beside them where the conventions have no name.
+const (
+	GenAIRequestStopSequences    = "gen_ai.request.stop_sequences" // string[]
+	GenAIRequestTopK             = "gen_ai.request.top_k"
+	GenAIRequestSeed             = "gen_ai.request.seed"
+	GenAIRequestFrequencyPenalty = "gen_ai.request.frequency_penalty"
+	GenAIRequestPresencePenalty  = "gen_ai.request.presence_penalty"
+	GenAIRequestChoiceCount      = "gen_ai.request.choice.count"
+	GenAIRequestEncodingFormats  = "gen_ai.request.encoding_formats"   // string[], embeddings
+	GenAIEmbeddingsDimensions    = "gen_ai.embeddings.dimension.count" // requested dimensions, embeddings
+	GenAIToolDefinitions         = "gen_ai.tool.definitions"           // JSON list of {type, name, description, parameters}
+	GenAIOutputType              = "gen_ai.output.type"                // OutputText, OutputJSON
+	// AgentOps extensions.
+	GenAIRequestResponseFormat = "gen_ai.request.response_format"      // json_object, json_schema, text, or a MIME type (Gemini's responseMimeType)
+	GenAIRequestResponseSchema = "gen_ai.request.response_schema.name" // the name of a requested JSON schema
+	GenAIEmbeddingsInputCount  = "gen_ai.embeddings.input.count"       // number of inputs embedded by one call
+)
+
+// gen_ai.output.type values.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
 // Older GenAI names, as the official AgentOps SDKs send them.
 const (
 	GenAIPromptTokens     = "gen_ai.usage.prompt_tokens"

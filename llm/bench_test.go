@@ -1,0 +1,175 @@
+package llm_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/agentops-go/agentops/llm"
+)
+
+// The benchmarks run each case with and without the transport in one run:
+//
+//	go test -run '^$' -bench . -benchmem -count 6 ./llm/
+//
+// Spans go to an sdktrace provider with a no-op exporter behind a simple
+// processor, so the cost measured is the transport's and the SDK's span
+// work, not an exporter's.
+
+func benchClients() (direct, recorded *http.Client) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(discardExporter{})))
+	base := &http.Transport{MaxIdleConnsPerHost: 8}
+	return &http.Client{Transport: base},
+		&http.Client{Transport: llm.Transport(base, llm.WithTracerProvider(tp))}
+}
+
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+// streamBody builds an OpenAI chat stream of n content chunks, the final
+// chunk and the usage chunk.
+func streamBody(n int) []byte {
+	var b bytes.Buffer
+	head := `{"id":"chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2","object":"chat.completion.chunk","created":1738960610,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_72ed7ab54c","choices":[`
+	for i := range n {
+		fmt.Fprintf(&b, "data: %s{\"index\":0,\"delta\":{\"content\":\" word%d\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n", head, i)
+	}
+	fmt.Fprintf(&b, "data: %s{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":null}\n\n", head)
+	fmt.Fprintf(&b, "data: %s],\"usage\":{\"prompt_tokens\":19,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n", head, n, n+19)
+	return b.Bytes()
+}
+
+func serve(b *testing.B, contentType string, body []byte) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", contentType)
+		w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func postAndRead(b *testing.B, c *http.Client, url, body string) {
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+// BenchmarkChatCompletion: one non-streaming Chat Completions call over
+// loopback, with tool calls and usage in the answer.
+func BenchmarkChatCompletion(b *testing.B) {
+	resp, err := readFixture("openai_chat_tool_calls.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := serve(b, "application/json", resp)
+	direct, recorded := benchClients()
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+	}{{"direct", direct}, {"transport", recorded}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				postAndRead(b, c.client, srv.URL+"/v1/chat/completions", openAIRequest)
+			}
+		})
+	}
+}
+
+// BenchmarkChatStream: one streamed Chat Completions call of n chunks read
+// to its end by plain net/http code, and by openai-go's stream decoder.
+func BenchmarkChatStream(b *testing.B) {
+	direct, recorded := benchClients()
+	const request = `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count."}]}`
+	for _, n := range []int{100, 1000} {
+		srv := serve(b, "text/event-stream", streamBody(n))
+		for _, c := range []struct {
+			name   string
+			client *http.Client
+		}{{"direct", direct}, {"transport", recorded}} {
+			b.Run(fmt.Sprintf("chunks=%d/reader=http/%s", n, c.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					postAndRead(b, c.client, srv.URL+"/v1/chat/completions", request)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/chunk")
+			})
+			b.Run(fmt.Sprintf("chunks=%d/reader=openai-go/%s", n, c.name), func(b *testing.B) {
+				client := openAIClient(c.client, srv.URL)
+				params := chatParams(true)
+				b.ReportAllocs()
+				for b.Loop() {
+					stream := client.Chat.Completions.NewStreaming(context.Background(), params)
+					for stream.Next() {
+					}
+					if err := stream.Err(); err != nil {
+						b.Fatal(err)
+					}
+					stream.Close()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/chunk")
+			})
+		}
+	}
+}
+
+// BenchmarkRequestBody: the transport's handling of a 1 MiB request body
+// over a base that answers at once, with GetBody (as http.NewRequest and
+// the OpenAI and Anthropic clients make requests) and without; B/op shows
+// how many times the body is copied.
+func BenchmarkRequestBody(b *testing.B) {
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("a", 1<<20) + `"}]}`
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Header: http.Header{}}, nil
+	})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(discardExporter{})))
+	client := &http.Client{Transport: llm.Transport(base, llm.WithTracerProvider(tp), llm.WithContentCapture(false))}
+	for _, c := range []struct {
+		name  string
+		body  func() io.Reader
+		known bool // ContentLength set by the caller
+	}{
+		{"GetBody", func() io.Reader { return strings.NewReader(body) }, true},
+		{"no-GetBody/known-length", func() io.Reader { return onlyReader{strings.NewReader(body)} }, true},
+		{"no-GetBody/unknown-length", func() io.Reader { return onlyReader{strings.NewReader(body)} }, false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, "http://llm.invalid/v1/chat/completions", c.body())
+				if c.known {
+					req.ContentLength = int64(len(body))
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

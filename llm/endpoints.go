@@ -1,0 +1,149 @@
+package llm
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/agentops-go/agentops/semconv"
+)
+
+// endpoint is one API the transport recognises by its path.
+type endpoint struct {
+	operation     string // gen_ai.operation.name
+	provider      string // the provider when neither the config nor the host names one
+	onlyProvider  bool   // recognised only when the host or config names provider (generic paths)
+	parseRequest  func([]byte) (call, bool)
+	parseResponse func([]byte) (result, error)
+	newStream     func(call) streamParser
+}
+
+var (
+	openAIChat = &endpoint{operation: semconv.OpChat, provider: ProviderOpenAI,
+		parseRequest: parseOpenAIRequest, parseResponse: parseOpenAIResponse, newStream: newOpenAIStream}
+	openAIResponses = &endpoint{operation: semconv.OpChat, provider: ProviderOpenAI,
+		parseRequest: parseResponsesRequest, parseResponse: parseResponsesResponse, newStream: newResponsesStream}
+	openAICompletions = &endpoint{operation: semconv.OpTextCompletion, provider: ProviderOpenAI,
+		parseRequest: parseCompletionsRequest, parseResponse: parseCompletionsResponse, newStream: newCompletionsStream}
+	openAIEmbeddings = &endpoint{operation: semconv.OpEmbeddings, provider: ProviderOpenAI,
+		parseRequest: parseEmbeddingsRequest, parseResponse: parseEmbeddingsResponse}
+	anthropicMessages = &endpoint{operation: semconv.OpChat, provider: ProviderAnthropic,
+		parseRequest: parseAnthropicRequest, parseResponse: parseAnthropicResponse, newStream: newAnthropicStream}
+	geminiGenerate = &endpoint{operation: semconv.OpGenerateContent, provider: ProviderGemini,
+		parseRequest: parseGeminiRequest, parseResponse: parseGeminiResponse, newStream: newGeminiStream}
+	ollamaChat = &endpoint{operation: semconv.OpChat, provider: ProviderOllama, onlyProvider: true,
+		parseRequest: parseOllamaChatRequest, parseResponse: parseOllamaResponse, newStream: newOllamaStream}
+	ollamaGenerate = &endpoint{operation: semconv.OpTextCompletion, provider: ProviderOllama, onlyProvider: true,
+		parseRequest: parseOllamaGenerateRequest, parseResponse: parseOllamaResponse, newStream: newOllamaStream}
+)
+
+// route is what a path says of a call beyond its endpoint.
+type route struct {
+	model  string // Gemini's and Vertex AI's model, an Azure deployment ("" when only the body names it)
+	stream bool   // :streamGenerateContent, :streamRawPredict
+}
+
+// match finds the endpoint of a POST to path:
+//
+//   - .../models/{model}:generateContent and :streamGenerateContent (Gemini API,
+//     Vertex AI's .../publishers/google/models/{model}:..., tunedModels/{model})
+//   - .../chat/completions, .../responses, .../completions, .../embeddings
+//     (OpenAI and every OpenAI-compatible API; Azure's
+//     /openai/deployments/{deployment}/... names the model)
+//   - .../v1/messages (Anthropic; .../v1/messages/count_tokens is not a call)
+//     and Claude on Vertex AI, .../publishers/anthropic/models/{model}:rawPredict
+//     and :streamRawPredict
+//   - .../api/chat and .../api/generate (Ollama's native API)
+func match(path string) (*endpoint, route) {
+	p := strings.TrimSuffix(path, "/")
+	if i := strings.LastIndexByte(p, ':'); i >= 0 && strings.LastIndexByte(p, '/') < i {
+		slash := strings.LastIndexByte(p[:i], '/')
+		parent, r := p[:max(slash, 0)], route{model: p[slash+1 : i]}
+		switch method := p[i+1:]; {
+		case (method == "generateContent" || method == "streamGenerateContent") &&
+			(strings.HasSuffix(parent, "/models") || strings.HasSuffix(parent, "/tunedModels")):
+			r.stream = method == "streamGenerateContent"
+			return geminiGenerate, r
+		case (method == "rawPredict" || method == "streamRawPredict") && strings.HasSuffix(parent, "/publishers/anthropic/models"):
+			r.stream = method == "streamRawPredict"
+			return anthropicMessages, r // Claude on Vertex AI: the Messages API, the model in the path
+		}
+		return nil, route{}
+	}
+	last := p[strings.LastIndexByte(p, '/')+1:]
+	var e *endpoint
+	switch last {
+	case "completions":
+		e = openAICompletions
+		if strings.HasSuffix(p, "/chat/completions") {
+			e = openAIChat
+		}
+	case "responses":
+		e = openAIResponses
+	case "embeddings":
+		e = openAIEmbeddings
+	case "messages":
+		if strings.HasSuffix(p, "/v1/messages") {
+			e = anthropicMessages
+		}
+	case "chat":
+		if strings.HasSuffix(p, "/api/chat") {
+			e = ollamaChat
+		}
+	case "generate":
+		if strings.HasSuffix(p, "/api/generate") {
+			e = ollamaGenerate
+		}
+	}
+	if e == nil {
+		return nil, route{}
+	}
+	var r route
+	if i := strings.Index(p, "/openai/deployments/"); i >= 0 {
+		d := p[i+len("/openai/deployments/"):]
+		r.model = d[:max(strings.IndexByte(d, '/'), 0)]
+	}
+	return e, r
+}
+
+// recognise returns the api of a call req makes, nil for a request that is
+// not an LLM call. The api's parseRequest completes the call with what the
+// path says and refuses a call that names no model (some other service's
+// "/responses" or "/embeddings" is not recorded).
+func (t *transport) recognise(req *http.Request) *api {
+	if req.Method != http.MethodPost || req.URL == nil {
+		return nil
+	}
+	e, r := match(req.URL.Path)
+	if e == nil {
+		return nil
+	}
+	fallback := e.provider
+	if e.onlyProvider {
+		fallback = ""
+	}
+	provider := t.cfg.providerFor(req.URL.Host, fallback)
+	if e.onlyProvider && provider != e.provider {
+		return nil
+	}
+	return &api{
+		name:      provider,
+		operation: e.operation,
+		path:      r,
+		parseRequest: func(b []byte) (call, bool) {
+			c, ok := e.parseRequest(b)
+			if c.model == "" {
+				c.model = r.model
+			}
+			c.stream = c.stream || r.stream
+			return c, ok && c.model != ""
+		},
+		parseResponse: e.parseResponse,
+		newStream:     e.newStream,
+	}
+}
+
+// pathCall is the call as far as the URL tells: what is recorded of a
+// request whose body is not read (too large).
+func (a *api) pathCall() call {
+	return call{operation: a.operation, model: a.path.model, stream: a.path.stream}
+}

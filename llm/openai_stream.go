@@ -1,0 +1,213 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/agentops-go/agentops/pricing"
+)
+
+// OpenAI Chat Completions streaming,
+// https://platform.openai.com/docs/api-reference/chat-streaming: SSE events
+// whose data is a chat.completion.chunk, ended by "data: [DONE]". Choices
+// arrive as deltas keyed by index, tool calls as deltas keyed by their own
+// index (id and name in the first, arguments in fragments). With
+// stream_options.include_usage the last chunk has no choices and carries
+// the usage; without it there is none.
+
+type openAIChunk struct {
+	ID      repeated `json:"id"`
+	Model   repeated `json:"model"`
+	Choices []struct {
+		Index int `json:"index"`
+		Delta struct {
+			Role             string `json:"role"`
+			Content          string `json:"content"`
+			Refusal          string `json:"refusal"`
+			ReasoningContent string `json:"reasoning_content"` // DeepSeek and other compatible hosts
+			ToolCalls        []struct {
+				Index    int    `json:"index"`
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *openAIUsage `json:"usage"`
+	Error *openAIError `json:"error"`
+}
+
+type openAIUsage struct {
+	PromptTokens        int64 `json:"prompt_tokens"`
+	CompletionTokens    int64 `json:"completion_tokens"`
+	TotalTokens         int64 `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails struct {
+		ReasoningTokens int64 `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+type openAIError struct {
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
+	Message string          `json:"message"`
+}
+
+// repeated is a string field that every chunk repeats (id, model): equal
+// to the value already held, it is not allocated again.
+type repeated string
+
+func (r *repeated) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && string(b[1:len(b)-1]) == string(*r) &&
+		bytes.IndexByte(b, '\\') < 0 {
+		return nil
+	}
+	if string(b) == "null" {
+		*r = ""
+		return nil
+	}
+	return json.Unmarshal(b, (*string)(r))
+}
+
+// maxStreamIndex bounds the choice and tool-call indexes a stream may use,
+// so a corrupt index cannot make the parser allocate without limit.
+const maxStreamIndex = 1 << 10
+
+type openAIStream struct {
+	chunk   openAIChunk // decoded into again for every event
+	dec     eventDecoder
+	id      string
+	model   string
+	choices []streamMessage
+	usage   *openAIUsage
+	failure *failure
+}
+
+// streamMessage is one completion being assembled from deltas.
+type streamMessage struct {
+	role, finish string
+	content      []byte // not a strings.Builder: the slices holding these grow by copying
+	toolCalls    []streamToolCall
+}
+
+type streamToolCall struct {
+	id, name string
+	args     []byte
+}
+
+func newOpenAIStream(call) streamParser { return new(openAIStream) }
+
+func (p *openAIStream) event(_ string, data []byte) bool {
+	ch := &p.chunk
+	choices := ch.Choices[:cap(ch.Choices)]
+	clear(choices)                                                      // json reuses the elements' memory without zeroing absent fields
+	*ch = openAIChunk{ID: ch.ID, Model: ch.Model, Choices: choices[:0]} // id and model repeat: kept to compare
+	if err := p.dec.decode(data, ch); err != nil {
+		if p.failure == nil {
+			p.failure = &failure{typ: "malformed_response", message: "parse openai stream event: " + err.Error()}
+		}
+		return false
+	}
+	if ch.Error != nil {
+		if p.failure == nil {
+			p.failure = &failure{typ: ch.Error.Type, message: ch.Error.Message}
+			if p.failure.typ == "" {
+				p.failure.typ = strings.Trim(string(ch.Error.Code), `"`)
+			}
+		}
+		return false
+	}
+	if p.id == "" {
+		p.id = string(ch.ID)
+	}
+	if p.model == "" {
+		p.model = string(ch.Model)
+	}
+	if ch.Usage != nil {
+		p.usage = ch.Usage
+	}
+	output := false
+	for i := range ch.Choices {
+		c := &ch.Choices[i]
+		m := p.choice(c.Index)
+		if m == nil {
+			continue
+		}
+		d := &c.Delta
+		if d.Role != "" {
+			m.role = d.Role
+		}
+		if c.FinishReason != "" {
+			m.finish = c.FinishReason
+		}
+		m.content = append(m.content, d.Content...)
+		m.content = append(m.content, d.Refusal...)
+		output = output || d.Content != "" || d.Refusal != "" || d.ReasoningContent != "" || len(d.ToolCalls) > 0
+		for j := range d.ToolCalls {
+			tc := &d.ToolCalls[j]
+			if tc.Index < 0 || tc.Index >= maxStreamIndex {
+				continue
+			}
+			for len(m.toolCalls) <= tc.Index {
+				m.toolCalls = append(m.toolCalls, streamToolCall{})
+			}
+			t := &m.toolCalls[tc.Index]
+			if tc.ID != "" {
+				t.id = tc.ID
+			}
+			if tc.Function.Name != "" {
+				t.name = tc.Function.Name
+			}
+			t.args = append(t.args, tc.Function.Arguments...)
+		}
+	}
+	return output
+}
+
+// choice returns the completion at index i, growing the list to it.
+func (p *openAIStream) choice(i int) *streamMessage {
+	if i < 0 || i >= maxStreamIndex {
+		return nil
+	}
+	for len(p.choices) <= i {
+		p.choices = append(p.choices, streamMessage{role: "assistant"})
+	}
+	return &p.choices[i]
+}
+
+func (p *openAIStream) result() result {
+	r := result{id: p.id, model: p.model, failure: p.failure}
+	for i := range p.choices {
+		r.completions = append(r.completions, p.choices[i].message())
+	}
+	if u := p.usage; u != nil {
+		// As in parseOpenAIResponse: cached tokens are already in
+		// prompt_tokens, reasoning tokens in completion_tokens.
+		r.usage = &pricing.Usage{
+			Input:     u.PromptTokens,
+			Output:    u.CompletionTokens,
+			CacheRead: u.PromptTokensDetails.CachedTokens,
+			Reasoning: u.CompletionTokensDetails.ReasoningTokens,
+		}
+		r.total = u.TotalTokens
+		if r.total == 0 {
+			r.total = u.PromptTokens + u.CompletionTokens
+		}
+	}
+	return r
+}
+
+func (m *streamMessage) message() message {
+	out := message{role: m.role, content: string(m.content), finishReason: m.finish}
+	for i := range m.toolCalls {
+		t := &m.toolCalls[i]
+		out.toolCalls = append(out.toolCalls, toolCall{id: t.id, name: t.name, arguments: string(t.args)})
+	}
+	return out
+}
