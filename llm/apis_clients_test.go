@@ -372,13 +372,13 @@ func TestClientsRecordCalls(t *testing.T) {
 			do: func(t *testing.T, hc *http.Client, f *fakeProviders) {
 				c := openai.NewClient(option.WithBaseURL("https://api.deepseek.com/"), option.WithHTTPClient(hc), option.WithAPIKey("k"), option.WithMaxRetries(0))
 				if _, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-					Model:    "deepseek-reasoner",
+					Model:    "deepseek-v4-pro",
 					Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("9.11 and 9.8, which is greater?")},
 				}); err != nil {
 					t.Fatal(err)
 				}
 			},
-			spanName: "chat deepseek-reasoner", provider: "deepseek", model: "deepseek-reasoner", priced: true,
+			spanName: "chat deepseek-v4-pro", provider: "deepseek", model: "deepseek-v4-pro", priced: true,
 			usage: pricing.Usage{Input: 1200, Output: 300, CacheRead: 1024, Reasoning: 250},
 			want:  map[string]any{semconv.GenAICacheReadTokens: int64(1024), semconv.GenAIReasoningTokens: int64(250)},
 		},

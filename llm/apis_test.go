@@ -392,7 +392,7 @@ func TestParseResponses(t *testing.T) {
 		},
 		{
 			name: "deepseek cache details", fixture: "deepseek_chat_cache.json", parse: parseOpenAIResponse,
-			want: result{id: "930c60df-bf64-41c9-a88e-3ec75f81e00e", model: "deepseek-reasoner",
+			want: result{id: "930c60df-bf64-41c9-a88e-3ec75f81e00e", model: "deepseek-v4-pro",
 				completions: []message{{role: "assistant", content: "9.11 is smaller than 9.8.", finishReason: "stop"}},
 				usage:       &pricing.Usage{Input: 1200, Output: 300, CacheRead: 1024, Reasoning: 250}, total: 1500},
 		},
@@ -779,7 +779,7 @@ func TestPricedWhateverTheHost(t *testing.T) {
 		{ProviderVertexAI, "publishers/google/models/gemini-2.0-flash-001", "gemini-2.0-flash"},
 		{ProviderGroq, "llama-3.3-70b-versatile", "llama-3.3-70b-versatile"},
 		{ProviderMistral, "mistral-large-latest", "mistral-large"},
-		{ProviderDeepSeek, "deepseek-reasoner", "deepseek-reasoner"},
+		{ProviderDeepSeek, "deepseek-v4-pro", "deepseek-v4-pro"},
 		{ProviderXAI, "grok-4", "grok-4"},
 		{ProviderTogether, "meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo"},
 		{ProviderOpenAI, "o4-mini-2025-04-16", "o4-mini"},
