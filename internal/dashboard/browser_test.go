@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -198,6 +199,26 @@ func (e *browserEnv) rest(t *testing.T, path string, v any) {
 	}
 }
 
+// uploadLog posts a session's terminal output as the official Python SDK
+// does (POST /v4/logs/upload/ with the Trace-Id header and {"body": text}).
+func (e *browserEnv) uploadLog(t *testing.T, id model.TraceID, text string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"body": text})
+	req, _ := http.NewRequest("POST", e.url+"/v4/logs/upload/", bytes.NewReader(body))
+	req.Header.Set("X-Agentops-Api-Key", e.key1)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Trace-Id", id.String())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("log upload: %d %s", resp.StatusCode, b)
+	}
+}
+
 // clickToLoad clicks an element and waits for the page it leads to to load.
 func clickToLoad(sel string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
@@ -364,6 +385,25 @@ func TestBrowser(t *testing.T) {
 		t.Error("a payload ran on the sessions page")
 	}
 	e.screenshot(t, "08-xss-sessions-list")
+
+	// The terminal log uploaded for a session shows on its page, as text.
+	e.uploadLog(t, e.f.success, "\x1b[1;32mINFO\x1b[0m agent started\r\n"+xssScript+"\n"+xssImg+"\nDownloading 10%\rDownloading 100%\nagent finished: answered the customer\n")
+	e.do(t, "open the session with its log",
+		chromedp.Navigate(e.url+"/sessions/"+e.f.success.String()),
+		chromedp.WaitVisible(chromedp.CSS("#logs pre.log-text")),
+		chromedp.Click(chromedp.CSS("#logs-link")),
+	)
+	log := run(t, e, "log text", chromedp.Evaluate[string](`document.querySelector("#logs pre.log-text").textContent`))
+	if want := "INFO agent started\n" + xssScript + "\n" + xssImg + "\nDownloading 100%\nagent finished: answered the customer\n"; log != want {
+		t.Errorf("log panel shows %q, want %q", log, want)
+	}
+	if set := run(t, e, "window.__xss", chromedp.Evaluate[bool](`window.__xss !== undefined`)); set {
+		t.Error("a payload in the uploaded log ran: window.__xss is set")
+	}
+	if n := run(t, e, "injected elements", chromedp.Evaluate[int](`document.querySelectorAll("#logs img, #logs script").length`)); n != 0 {
+		t.Errorf("%d img/script elements from the log in the page", n)
+	}
+	e.screenshot(t, "10-session-terminal-log")
 }
 
 // TestBrowserBigSession: a session of 10,000 spans opens on its first page

@@ -25,7 +25,9 @@ var staticFS embed.FS
 
 // Store is what the dashboard reads: sessions, the per-day overview,
 // projects (for names and the password login's list) and keys (a login's
-// keys are looked up again at every request).
+// keys are looked up again at every request). A Store that also
+// implements store.Logs has its uploaded terminal logs shown with each
+// session.
 type Store interface {
 	store.SessionReader
 	store.Overviewer
@@ -57,6 +59,7 @@ type Options struct {
 // Dashboard is the dashboard's HTTP handler; Register mounts its routes.
 type Dashboard struct {
 	st      Store
+	logs    store.Logs // nil when the store keeps no uploaded logs
 	auth    *auth.Authenticator
 	opts    Options
 	tmpl    map[string]*template.Template
@@ -87,6 +90,7 @@ func New(st Store, a *auth.Authenticator, opts Options) (*Dashboard, error) {
 		opts.LoginInterval = 6 * time.Second
 	}
 	d := &Dashboard{st: st, auth: a, opts: opts, limiter: newLimiter(opts.LoginBurst, opts.LoginInterval)}
+	d.logs, _ = st.(store.Logs)
 	var err error
 	if d.tmpl, err = parseTemplates(); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/dashboard"
+	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/store"
 	"github.com/agentops-go/agentops/internal/store/sqlite"
 )
@@ -644,4 +645,73 @@ func TestBigSessionPaged(t *testing.T) {
 	if a := c.get("/sessions/" + big.String() + "?page=21"); a.status != http.StatusBadRequest {
 		t.Errorf("page 21: %d, want 400", a.status)
 	}
+}
+
+// TestSessionLogs: the terminal output uploaded for a session (POST
+// /v4/logs/upload/) is shown on its page as text, without terminal escape
+// codes, bounded to its tail, and only the project's own.
+func TestSessionLogs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	at := e.now.Add(-time.Hour)
+	for _, l := range []struct {
+		project string
+		id      model.TraceID
+		text    string
+	}{
+		{e.p1.ID, e.f.success, "\x1b[32mINFO\x1b[0m starting agent\r\nprogress 10%\rprogress 100%\n" + xssScript + "\n"},
+		{e.p1.ID, e.f.success, "second upload: done\n"},
+		// The same trace id in another project: never shown in this one.
+		{e.p2.ID, e.f.success, "other-project-log-secret\n"},
+		{e.p1.ID, e.f.failure, strings.Repeat("noise line of a chatty agent\n", 20_000) + "the very last line\n"},
+	} {
+		if err := e.st.AddLog(ctx, l.project, l.id, store.Log{At: at, Text: l.text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.loggedIn(e.key1)
+	a := c.get("/sessions/" + e.f.success.String())
+	if a.status != http.StatusOK {
+		t.Fatalf("session page: %d", a.status)
+	}
+	logs := sectionOf(a.body, "logs")
+	for _, want := range []string{"Terminal log", "2 uploads", "INFO starting agent\nprogress 100%\n", "&lt;script&gt;window.__xss", "second upload: done", `href="#logs"`} {
+		if !strings.Contains(logs+a.body[:strings.Index(a.body, `id="trace"`)], want) {
+			t.Errorf("logs panel lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, bad := range []string{"\x1b", "[32m", "progress 10%", xssScript, "other-project-log-secret", "logs-truncated"} {
+		if strings.Contains(a.body, bad) {
+			t.Errorf("session page holds %q", bad)
+		}
+	}
+	if i, j := strings.Index(logs, "starting agent"), strings.Index(logs, "second upload"); i < 0 || j < i {
+		t.Error("uploads not in upload order")
+	}
+	// A huge log shows its tail, and says so.
+	a = c.get("/sessions/" + e.f.failure.String())
+	logs = sectionOf(a.body, "logs")
+	if !strings.Contains(logs, "the very last line") || !strings.Contains(logs, `id="logs-truncated"`) || !strings.Contains(logs, "/v2/sessions/"+e.f.failure.String()+"/logs") {
+		t.Error("huge log: tail or truncation note missing")
+	}
+	if n := len(a.body); n > 400<<10 {
+		t.Errorf("huge log: page of %d bytes, want it bounded", n)
+	}
+	// A session without uploads has no panel.
+	if a := c.get("/sessions/" + e.f.xss.String()); strings.Contains(a.body, `id="logs"`) {
+		t.Error("a session without uploads shows a logs panel")
+	}
+}
+
+// sectionOf is the HTML of the <section> with the id, "" when there is none.
+func sectionOf(body, id string) string {
+	i := strings.Index(body, `<section class="card logs" id="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(body[i:], "</section>")
+	if j < 0 {
+		return body[i:]
+	}
+	return body[i : i+j]
 }

@@ -31,6 +31,18 @@ var funcs = template.FuncMap{
 	"lower":   strings.ToLower,
 	"add":     func(a, b int) int { return a + b },
 	"nonzero": func(n int64) bool { return n != 0 },
+	"size":    formatBytes,
+}
+
+// formatBytes writes a size for people: 812 B, 14.2 KiB, 3.0 MiB.
+func formatBytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }
 
 // groupDigits writes n with thin separators: 1,234,567.
