@@ -32,6 +32,7 @@ import (
 type browserEnv struct {
 	url       string
 	key1      string
+	keyDemo   string // of the demo project, filled by fillDemo
 	f         fixture
 	ctx       context.Context
 	artifacts string
@@ -69,19 +70,25 @@ func startBrowser(t *testing.T, extra ...func(st store.SpanWriter, project strin
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var projects [2]store.Project
-	for i, name := range []string{"alpha-project", "beta-project"} {
+	var projects [3]store.Project
+	for i, name := range []string{"alpha-project", "beta-project", "demo-project"} {
 		if projects[i], err = st.CreateProject(ctx, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	key, k := auth.NewKey()
-	k.ProjectID = projects[0].ID
-	if err := st.AddKey(ctx, k); err != nil {
-		t.Fatal(err)
+	for _, k := range []struct {
+		project string
+		key     *string
+	}{{projects[0].ID, &e.key1}, {projects[2].ID, &e.keyDemo}} {
+		key, stored := auth.NewKey()
+		stored.ProjectID = k.project
+		if err := st.AddKey(ctx, stored); err != nil {
+			t.Fatal(err)
+		}
+		*k.key = key
 	}
-	e.key1 = key
 	e.f = fill(t, st, projects[0].ID, projects[1].ID, time.Now())
+	fillDemo(t, st, projects[2].ID, time.Now())
 	for _, x := range extra {
 		x(st, projects[0].ID)
 	}
@@ -181,11 +188,11 @@ func (e *browserEnv) assetsLoaded(t *testing.T, page string) {
 	}
 }
 
-// rest reads a JSON document of the REST API with the project's key.
-func (e *browserEnv) rest(t *testing.T, path string, v any) {
+// rest reads a JSON document of the REST API with a project's key.
+func (e *browserEnv) rest(t *testing.T, key, path string, v any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.url+path, nil)
-	req.Header.Set("X-Agentops-Api-Key", e.key1)
+	req.Header.Set("X-Agentops-Api-Key", key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +226,62 @@ func (e *browserEnv) uploadLog(t *testing.T, id model.TraceID, text string) {
 	}
 }
 
+// checkOverview compares the KPIs of the overview shown with the sums of
+// the REST stats of every session of key's project, and returns how many
+// sessions REST lists.
+func (e *browserEnv) checkOverview(t *testing.T, key string) int64 {
+	t.Helper()
+	var list struct {
+		Sessions []struct {
+			ID string `json:"id"`
+		} `json:"sessions"`
+	}
+	e.rest(t, key, "/v2/sessions?limit=1000", &list)
+	var sessions, llmCalls, toolCalls, errs, prompt, completion, cached, reasoning int64
+	var cost float64
+	for _, s := range list.Sessions {
+		var st struct {
+			Events struct {
+				LLMCalls  int64 `json:"llm_calls"`
+				ToolCalls int64 `json:"tool_calls"`
+				Errors    int64 `json:"errors"`
+			} `json:"events"`
+			Tokens struct {
+				Prompt     int64 `json:"prompt"`
+				Completion int64 `json:"completion"`
+				CacheRead  int64 `json:"cache_read"`
+				Reasoning  int64 `json:"reasoning"`
+			} `json:"tokens"`
+			Cost struct {
+				TotalUSD float64 `json:"total_usd"`
+			} `json:"cost"`
+		}
+		e.rest(t, key, "/v2/sessions/"+s.ID+"/stats", &st)
+		sessions++
+		llmCalls += st.Events.LLMCalls
+		toolCalls += st.Events.ToolCalls
+		errs += st.Events.Errors
+		prompt += st.Tokens.Prompt
+		completion += st.Tokens.Completion
+		cached += st.Tokens.CacheRead
+		reasoning += st.Tokens.Reasoning
+		cost += st.Cost.TotalUSD
+	}
+	for sel, want := range map[string]int64{
+		"#kpi-sessions": sessions, "#kpi-llm": llmCalls, "#kpi-tools": toolCalls, "#kpi-errors": errs,
+		"#kpi-input": prompt, "#kpi-output": completion, "#kpi-cached": cached, "#kpi-reasoning": reasoning,
+	} {
+		if got := strings.ReplaceAll(e.text(t, sel), ",", ""); got != strconv.FormatInt(want, 10) {
+			t.Errorf("overview %s = %s, REST stats sum to %d", sel, got, want)
+		}
+	}
+	usd := run(t, e, "cost shown", chromedp.Evaluate[string](`document.getElementById("kpi-cost").dataset.usd`))
+	if got, err := strconv.ParseFloat(usd, 64); err != nil || max(got-cost, cost-got) > 1e-6 {
+		t.Errorf("overview cost = %s, REST stats sum to %.6f", usd, cost)
+	}
+	return sessions
+}
+
 // clickToLoad clicks an element and waits for the page it leads to to load.
 func clickToLoad(sel string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
@@ -243,55 +306,8 @@ func TestBrowser(t *testing.T) {
 	e.screenshot(t, "02-overview")
 
 	// The overview's figures are the sums of the REST stats of every session.
-	var list struct {
-		Sessions []struct {
-			ID string `json:"id"`
-		} `json:"sessions"`
-	}
-	e.rest(t, "/v2/sessions?limit=1000", &list)
-	var sessions, llmCalls, toolCalls, errs, prompt, completion, cached, reasoning int64
-	var cost float64
-	for _, s := range list.Sessions {
-		var st struct {
-			Events struct {
-				LLMCalls  int64 `json:"llm_calls"`
-				ToolCalls int64 `json:"tool_calls"`
-				Errors    int64 `json:"errors"`
-			} `json:"events"`
-			Tokens struct {
-				Prompt     int64 `json:"prompt"`
-				Completion int64 `json:"completion"`
-				CacheRead  int64 `json:"cache_read"`
-				Reasoning  int64 `json:"reasoning"`
-			} `json:"tokens"`
-			Cost struct {
-				TotalUSD float64 `json:"total_usd"`
-			} `json:"cost"`
-		}
-		e.rest(t, "/v2/sessions/"+s.ID+"/stats", &st)
-		sessions++
-		llmCalls += st.Events.LLMCalls
-		toolCalls += st.Events.ToolCalls
-		errs += st.Events.Errors
-		prompt += st.Tokens.Prompt
-		completion += st.Tokens.Completion
-		cached += st.Tokens.CacheRead
-		reasoning += st.Tokens.Reasoning
-		cost += st.Cost.TotalUSD
-	}
-	if sessions != 4 {
-		t.Fatalf("REST lists %d sessions, want 4", sessions)
-	}
-	for sel, want := range map[string]int64{
-		"#kpi-sessions": sessions, "#kpi-llm": llmCalls, "#kpi-tools": toolCalls, "#kpi-errors": errs,
-		"#kpi-input": prompt, "#kpi-output": completion, "#kpi-cached": cached, "#kpi-reasoning": reasoning,
-	} {
-		if got := strings.ReplaceAll(e.text(t, sel), ",", ""); got != strconv.FormatInt(want, 10) {
-			t.Errorf("overview %s = %s, REST stats sum to %d", sel, got, want)
-		}
-	}
-	if got, want := e.text(t, "#kpi-cost"), fmt.Sprintf("$%.4f", cost); got != want {
-		t.Errorf("overview cost = %s, REST stats sum to %s", got, want)
+	if n := e.checkOverview(t, e.key1); n != 4 {
+		t.Fatalf("REST lists %d sessions, want 4", n)
 	}
 
 	// Filter sessions by tag and end state with the form.
@@ -404,6 +420,58 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%d img/script elements from the log in the page", n)
 	}
 	e.screenshot(t, "10-session-terminal-log")
+}
+
+// TestBrowserDemo: the pages filled by `agentops demo`'s data, as a new
+// user first sees them: the overview's figures agree with REST, sessions
+// sort, a failed session shows its error, an LLM call its transcript.
+func TestBrowserDemo(t *testing.T) {
+	e := startBrowser(t)
+	e.do(t, "log in to the demo project",
+		chromedp.Navigate(e.url+"/login"),
+		chromedp.SetValue(chromedp.CSS("#api_key"), e.keyDemo),
+		clickToLoad(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS("#kpis")),
+	)
+	if n := e.checkOverview(t, e.keyDemo); n != demoSessions {
+		t.Errorf("REST lists %d demo sessions, want %d", n, demoSessions)
+	}
+	e.screenshot(t, "11-demo-overview")
+
+	e.do(t, "sessions", chromedp.Navigate(e.url+"/sessions"), chromedp.WaitVisible(chromedp.CSS("#sessions-table")))
+	e.screenshot(t, "12-demo-sessions")
+	e.do(t, "sessions by cost", chromedp.Navigate(e.url+"/sessions?sort=cost"), chromedp.WaitVisible(chromedp.CSS("#sessions-table")))
+	costs := run(t, e, "cost column", chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll("#session-rows tr[data-id] td:last-child"), td => parseFloat(td.textContent.trim().replace("$", "")) || 0)`))
+	if len(costs) < 2 {
+		t.Fatalf("sorted by cost: %d rows", len(costs))
+	}
+	for i := 1; i < len(costs); i++ {
+		if costs[i] > costs[i-1] {
+			t.Errorf("sorted by cost, row %d ($%g) costs more than row %d ($%g)", i+1, costs[i], i, costs[i-1])
+		}
+	}
+	e.screenshot(t, "13-demo-sessions-by-cost")
+
+	e.do(t, "open a failed session and its error span",
+		chromedp.Navigate(e.url+"/sessions?end_state=Failure"),
+		clickToLoad(`#session-rows tr[data-id] td.name a`),
+		chromedp.WaitVisible(chromedp.CSS("#waterfall")),
+		chromedp.Click(chromedp.CSS(`.wf-row.err .sname`)),
+		chromedp.WaitVisible(chromedp.CSS("#detail-error")),
+	)
+	if msg := e.text(t, "#detail-error"); msg == "" {
+		t.Error("the failed demo session's error span shows no error")
+	}
+	e.screenshot(t, "14-demo-failed-session")
+
+	e.do(t, "open an LLM call",
+		chromedp.Click(chromedp.CSS(`.wf-row.k-llm .sname`)),
+		chromedp.WaitVisible(chromedp.CSS("#transcript")),
+	)
+	if tr := e.text(t, "#transcript"); !strings.Contains(strings.ToLower(tr), "user") {
+		t.Errorf("demo LLM transcript has no user message: %s", tr)
+	}
+	e.screenshot(t, "15-demo-llm-transcript")
 }
 
 // TestBrowserBigSession: a session of 10,000 spans opens on its first page

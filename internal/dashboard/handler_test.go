@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/dashboard"
+	"github.com/agentops-go/agentops/internal/demo"
 	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/store"
 	"github.com/agentops-go/agentops/internal/store/sqlite"
@@ -29,8 +31,11 @@ type env struct {
 	srv      *httptest.Server
 	key1     string // API key of project one
 	key2     string // API key of project two
+	keyDemo  string // API key of the demo project
 	p1, p2   store.Project
+	pDemo    store.Project
 	f        fixture
+	demo     demo.Result
 	now      time.Time
 	password string
 }
@@ -44,8 +49,9 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	e := &env{t: t, st: st, now: time.Now(), password: "correct horse battery"}
-	for i, p := range []*store.Project{&e.p1, &e.p2} {
-		*p, err = st.CreateProject(ctx, []string{"alpha-project", "beta-project"}[i])
+	keys := []*string{&e.key1, &e.key2, &e.keyDemo}
+	for i, p := range []*store.Project{&e.p1, &e.p2, &e.pDemo} {
+		*p, err = st.CreateProject(ctx, []string{"alpha-project", "beta-project", "demo-project"}[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,13 +60,10 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 		if err := st.AddKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			e.key1 = key
-		} else {
-			e.key2 = key
-		}
+		*keys[i] = key
 	}
 	e.f = fill(t, st, e.p1.ID, e.p2.ID, e.now)
+	e.demo = fillDemo(t, st, e.pDemo.ID, e.now)
 	a := auth.New(st, []byte("0123456789abcdef0123456789abcdef"), auth.WithCacheTTL(0))
 	opts := dashboard.Options{Password: e.password, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, m := range mutate {
@@ -72,9 +75,25 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 	}
 	mux := http.NewServeMux()
 	d.Register(mux)
+	// The REST API beside it, as the server mounts it, for the figures the
+	// pages must match.
+	rest := api.New(st, api.Options{Logger: opts.Logger})
+	mux.Handle("/v2/sessions", restAuth(a, rest))
+	mux.Handle("/v2/sessions/", restAuth(a, rest))
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+func restAuth(a *auth.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		project, err := a.FromRequest(r)
+		if err != nil {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), project)))
+	})
 }
 
 // client is a browser-like client: a cookie jar, redirects not followed.
