@@ -54,7 +54,16 @@ type Options struct {
 	// and 6 s).
 	LoginBurst    int
 	LoginInterval time.Duration
+	// SortWindow bounds a sorted sessions table to the sessions that
+	// arrived last (store.SessionQuery.SortWindow), which the page says
+	// when older ones exist: default DefaultSortWindow; negative sorts
+	// every session (a full read of the project per page).
+	SortWindow int
 }
+
+// DefaultSortWindow keeps a sorted sessions page of a project of any size
+// near 60 ms (docs/PERFORMANCE.md).
+const DefaultSortWindow = 100_000
 
 // Dashboard is the dashboard's HTTP handler; Register mounts its routes.
 type Dashboard struct {
@@ -88,6 +97,12 @@ func New(st Store, a *auth.Authenticator, opts Options) (*Dashboard, error) {
 	}
 	if opts.LoginInterval <= 0 {
 		opts.LoginInterval = 6 * time.Second
+	}
+	switch {
+	case opts.SortWindow == 0:
+		opts.SortWindow = DefaultSortWindow
+	case opts.SortWindow < 0:
+		opts.SortWindow = 0
 	}
 	d := &Dashboard{st: st, auth: a, opts: opts, limiter: newLimiter(opts.LoginBurst, opts.LoginInterval)}
 	d.logs, _ = st.(store.Logs)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -733,4 +734,35 @@ func sectionOf(body, id string) string {
 		return body[i:]
 	}
 	return body[i : i+j]
+}
+
+// TestSortWindow: a sorted table orders the sessions that arrived last
+// (Options.SortWindow) and says so when it leaves older ones out; the
+// default order lists every session.
+func TestSortWindow(t *testing.T) {
+	e := newEnv(t, func(o *dashboard.Options) { o.SortWindow = 3 })
+	c := e.loggedIn(e.key1)
+	ids := func(body string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(`<tr class="[^"]*" data-id="([0-9a-f]{32})"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	f := e.f
+	a := c.get("/sessions?sort=cost")
+	if got, want := ids(a.body), []string{f.running.String(), f.failure.String(), f.xss.String()}; !slices.Equal(got, want) {
+		t.Errorf("sorted by cost in a window of 3: %v, want %v (the first session to arrive left out)", got, want)
+	}
+	if !strings.Contains(a.body, `id="sort-window"`) || !strings.Contains(a.body, "Sorted among the 3 sessions that arrived last") {
+		t.Error("a windowed sort does not say so")
+	}
+	if a := c.get("/sessions"); len(ids(a.body)) != 4 || strings.Contains(a.body, `id="sort-window"`) {
+		t.Errorf("default order: %d rows, or a window note", len(ids(a.body)))
+	}
+	// A window as large as the project says nothing.
+	e2 := newEnv(t, func(o *dashboard.Options) { o.SortWindow = 4 })
+	if a := e2.loggedIn(e2.key1).get("/sessions?sort=cost"); len(ids(a.body)) != 4 || strings.Contains(a.body, `id="sort-window"`) {
+		t.Errorf("window of 4 over 4 sessions: %d rows, or a window note", len(ids(a.body)))
+	}
 }

@@ -32,6 +32,7 @@ var funcs = template.FuncMap{
 	"add":     func(a, b int) int { return a + b },
 	"nonzero": func(n int64) bool { return n != 0 },
 	"size":    formatBytes,
+	"i64":     func(n int) int64 { return int64(n) },
 }
 
 // formatBytes writes a size for people: 812 B, 14.2 KiB, 3.0 MiB.

@@ -222,6 +222,16 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 	if q.Ascending && q.Sort != "" {
 		dir, cmpOp = "ASC", ">"
 	}
+	// A sort window: the rowid below which sessions are left out, kept by
+	// the cursors of the pages after the first.
+	var floor int64
+	if q.Sort != "" && q.SortWindow > 0 && q.Cursor == "" {
+		err := s.rdb.QueryRowContext(ctx, `SELECT id FROM sessions WHERE project = `+projectN+` ORDER BY id DESC LIMIT 1 OFFSET ?`,
+			projectID, q.SortWindow).Scan(&floor)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return page, fmt.Errorf("sqlite: sessions: sort window: %w", err)
+		}
+	}
 	if q.Cursor != "" {
 		if q.Sort == "" {
 			id, err := decodeCursor(q.Cursor)
@@ -237,7 +247,13 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 			}
 			fmt.Fprintf(&sb, ` AND (%[1]s %[2]s ? OR (%[1]s = ? AND s.id %[2]s ?))`, sortKey, cmpOp)
 			args = append(args, c.Key, c.Key, c.ID)
+			floor = c.Floor
 		}
+	}
+	if floor > 0 {
+		fmt.Fprintf(&sb, ` AND %s > ?`, key)
+		args = append(args, floor)
+		page.Windowed = true
 	}
 	if q.Since != 0 {
 		sb.WriteString(` AND s.start >= ?`)
@@ -311,7 +327,7 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		if q.Sort == "" {
 			page.Next = encodeCursor(lastID)
 		} else {
-			page.Next = encodeSortCursor(q.Sort, lastKey, lastID)
+			page.Next = encodeSortCursor(q.Sort, lastKey, lastID, floor)
 		}
 	}
 	return page, nil
@@ -337,7 +353,8 @@ func decodeCursor(c string) (int64, error) {
 
 // sortKeys are the SQL expressions of the store.SessionQuery.Sort columns.
 // None is indexed: sorting by one reads every session the filters let
-// through (the arrival order, "", is the indexed one).
+// through (the arrival order, "", is the indexed one), or every one in the
+// sort window (SessionQuery.SortWindow), found through sessions_project.
 var sortKeys = map[string]string{
 	"":                  "",
 	store.SortStart:     "s.start",
@@ -374,17 +391,19 @@ func sortValue(s *model.Session, sort string) any {
 }
 
 // A sorted listing's cursor is the sort column, its value and the rowid of
-// the last session of a page, as JSON in base64url.
+// the last session of a page, and the sort window's floor (0: none), as
+// JSON in base64url.
 type sortCursor struct {
-	Sort string          `json:"s"`
-	Raw  json.RawMessage `json:"k"`
-	ID   int64           `json:"i"`
-	Key  any             `json:"-"`
+	Sort  string          `json:"s"`
+	Raw   json.RawMessage `json:"k"`
+	ID    int64           `json:"i"`
+	Floor int64           `json:"f,omitempty"`
+	Key   any             `json:"-"`
 }
 
-func encodeSortCursor(sort string, key any, id int64) string {
+func encodeSortCursor(sort string, key any, id, floor int64) string {
 	k, _ := json.Marshal(key)
-	b, _ := json.Marshal(sortCursor{Sort: sort, Raw: k, ID: id})
+	b, _ := json.Marshal(sortCursor{Sort: sort, Raw: k, ID: id, Floor: floor})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
