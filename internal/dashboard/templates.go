@@ -33,6 +33,15 @@ var funcs = template.FuncMap{
 	"nonzero": func(n int64) bool { return n != 0 },
 	"size":    formatBytes,
 	"i64":     func(n int) int64 { return int64(n) },
+	"plural":  plural,
+}
+
+// plural writes a count and its noun: "1 tool", "1,204 tools".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return groupDigits(n) + " " + many
 }
 
 // formatBytes writes a size for people: 812 B, 14.2 KiB, 3.0 MiB.
