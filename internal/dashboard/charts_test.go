@@ -13,3 +13,13 @@ func TestTickLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestDotted: a key breaks after its dots, and stays escaped.
+func TestDotted(t *testing.T) {
+	if got := string(dotted(`gen_ai.prompt.0.content`)); got != `gen_ai.<wbr>prompt.<wbr>0.<wbr>content` {
+		t.Errorf("dotted = %q", got)
+	}
+	if got := string(dotted(`a<script>.b&"`)); got != `a&lt;script&gt;.<wbr>b&amp;&#34;` {
+		t.Errorf("dotted escapes nothing: %q", got)
+	}
+}

@@ -459,7 +459,7 @@ func TestSessionPage(t *testing.T) {
 		t.Fatalf("session page: %d", a.status)
 	}
 	for _, want := range []string{"support-chat", "answered the customer", "Success", "triage.agent", "lookup_order.tool", "openai.chat",
-		"worker-1", "host.arch", "/sessions/" + s + "/export", "/v2/sessions/" + s + "/export", "gpt-4o", "$0.0171", `data-depth="2"`, "k-llm", "k-tool"} {
+		"worker-1", "host.<wbr>arch", "/sessions/" + s + "/export", "/v2/sessions/" + s + "/export", "gpt-4o", "$0.0171", `data-depth="2"`, "k-llm", "k-tool"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("session page lacks %q", want)
 		}
@@ -518,7 +518,7 @@ func TestSpanDetail(t *testing.T) {
 		t.Fatalf("span detail: %d", a.status)
 	}
 	for _, want := range []string{"Transcript", "system", "You are a helpful support agent.", "Where is my order #4411?", "Let me look that order up for you.",
-		"finish: tool_calls", "lookup_order", "call_1", `&#34;order&#34;: &#34;4411&#34;`, "1,200 in", "$0.0105", "gen_ai.prompt.1.content"} {
+		"finish: tool_calls", "lookup_order", "call_1", `&#34;order&#34;: &#34;4411&#34;`, "1,200 in", "$0.0105", "gen_ai.<wbr>prompt.<wbr>1.<wbr>content"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("LLM span detail lacks %q", want)
 		}

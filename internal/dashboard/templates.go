@@ -34,6 +34,17 @@ var funcs = template.FuncMap{
 	"size":    formatBytes,
 	"i64":     func(n int) int64 { return int64(n) },
 	"plural":  plural,
+	"dotted":  dotted,
+}
+
+// dotted is an attribute key, escaped, that a narrow column may break
+// after its dots (gen_ai.prompt.0.<wbr>content) rather than inside a word.
+func dotted(key string) template.HTML {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		parts[i] = template.HTMLEscapeString(p)
+	}
+	return template.HTML(strings.Join(parts, ".<wbr>"))
 }
 
 // plural writes a count and its noun: "1 tool", "1,204 tools".
