@@ -69,7 +69,7 @@ func List(ctx context.Context, r store.SessionReader, projectID string, q store.
 	if err != nil {
 		return SessionList{}, fmt.Errorf("api: list sessions: %w", err)
 	}
-	list := SessionList{Sessions: make([]SessionSummary, 0, len(page.Sessions))}
+	list := SessionList{Sessions: make([]SessionSummary, 0, len(page.Sessions)), Windowed: page.Windowed}
 	for i := range page.Sessions {
 		s := &page.Sessions[i]
 		list.Sessions = append(list.Sessions, SessionSummary{

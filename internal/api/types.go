@@ -216,6 +216,10 @@ type SpanError struct {
 type SessionList struct {
 	Sessions   []SessionSummary `json:"sessions"`    // most recently arrived first
 	NextCursor *string          `json:"next_cursor"` // null on the last page
+	// Windowed: the query's SortWindow left older sessions out of the
+	// order (store.SessionPage.Windowed). The REST route sets no window, so
+	// it is not part of the JSON; the dashboard shows it.
+	Windowed bool `json:"-"`
 }
 
 // SessionSummary is one row of a session list.

@@ -2,6 +2,8 @@ package compat
 
 import (
 	"math"
+	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -106,6 +108,34 @@ func TestPythonSDK04(t *testing.T) {
 		}
 		if m[1] != srv.URL || m[2] != sessions["weather-run"].ID {
 			t.Errorf("session URL %s/sessions?trace_id=%s, want %s/sessions?trace_id=%s", m[1], m[2], srv.URL, sessions["weather-run"].ID)
+		}
+		// Opened in a browser, the URL asks for a login (with the
+		// project's API key) and then lands on that session's page.
+		printed := m[1] + "/sessions?trace_id=" + m[2]
+		b := newBrowser(t)
+		page := b.get(printed)
+		if page.url.Path != "/login" || page.url.Query().Get("next") != "/sessions?trace_id="+m[2] {
+			t.Fatalf("GET %s logged out: landed on %s, want /login?next=...", printed, page.url)
+		}
+		page = b.submit(page, url.Values{"api_key": {srv.Key}})
+		s := sessions["weather-run"]
+		if page.status != http.StatusOK || page.url.Path != "/sessions/"+s.ID {
+			t.Fatalf("after logging in: %d at %s, want 200 at /sessions/%s", page.status, page.url, s.ID)
+		}
+		if got := textOf(page.body, "session-name"); got != "weather-run" {
+			t.Errorf("session page name %q, want weather-run", got)
+		}
+		if got := textOf(page.body, "session-state"); got != *s.EndState {
+			t.Errorf("session page end state %q, want %s", got, *s.EndState)
+		}
+		// Logged in, the printed URL opens the session directly, its
+		// uploaded terminal log shown as text.
+		page = b.get(printed)
+		if page.status != http.StatusOK || page.url.Path != "/sessions/"+s.ID {
+			t.Errorf("GET %s logged in: %d at %s", printed, page.status, page.url)
+		}
+		if !strings.Contains(page.body, "forecast: Sunny in Paris, 21°C. &lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(page.body, "<script>alert(1)") {
+			t.Errorf("session page does not show the uploaded log escaped:\n%s", page.body)
 		}
 	})
 

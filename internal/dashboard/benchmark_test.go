@@ -30,15 +30,18 @@ import (
 // into a temporary directory the first time a benchmark needs it: plain
 // `go test` runs no benchmark, so it never builds it.
 var bench struct {
-	once     sync.Once
-	dir      string
-	st       *sqlite.Store
-	handler  http.Handler
-	cookie   *http.Cookie
-	big      model.TraceID
-	bigSpan  model.SpanID
-	sessions int
-	err      error
+	once    sync.Once
+	dir     string
+	st      *sqlite.Store
+	handler http.Handler
+	cookie  *http.Cookie
+	// handlerAll sorts every session (Options.SortWindow < 0).
+	handlerAll http.Handler
+	cookieAll  *http.Cookie
+	big        model.TraceID
+	bigSpan    model.SpanID
+	sessions   int
+	err        error
 }
 
 func TestMain(m *testing.M) {
@@ -132,13 +135,23 @@ func buildBench(b *testing.B) error {
 	bench.bigSpan = spans[len(spans)/2].SpanID
 	b.Logf("built %d sessions (+1 of 10,000 spans) in %v", n, time.Since(began).Round(time.Millisecond))
 
-	d, err := dashboard.New(st, auth.New(st, []byte("0123456789abcdef0123456789abcdef")), dashboard.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
+	if bench.handler, bench.cookie, err = benchDashboard(st, key, dashboard.Options{}); err != nil {
 		return err
+	}
+	// The same, sorting every session (no sort window), for comparison.
+	bench.handlerAll, bench.cookieAll, err = benchDashboard(st, key, dashboard.Options{SortWindow: -1})
+	return err
+}
+
+// benchDashboard builds a dashboard on st and logs in to it with key.
+func benchDashboard(st *sqlite.Store, key string, opts dashboard.Options) (http.Handler, *http.Cookie, error) {
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := dashboard.New(st, auth.New(st, []byte("0123456789abcdef0123456789abcdef")), opts)
+	if err != nil {
+		return nil, nil, err
 	}
 	mux := http.NewServeMux()
 	d.Register(mux)
-	bench.handler = mux
 	// Log in once through the handler.
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
@@ -152,24 +165,25 @@ func buildBench(b *testing.B) error {
 	mux.ServeHTTP(rec, req)
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == "agentops_login" {
-			bench.cookie = c
+			return mux, c, nil
 		}
 	}
-	if bench.cookie == nil {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
+	return nil, nil, io.ErrUnexpectedEOF
 }
 
 func benchGet(b *testing.B, path string) {
 	benchEnv(b)
+	benchGetOn(b, bench.handler, bench.cookie, path)
+}
+
+func benchGetOn(b *testing.B, handler http.Handler, cookie *http.Cookie, path string) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
 		req := httptest.NewRequest("GET", path, nil)
-		req.AddCookie(bench.cookie)
+		req.AddCookie(cookie)
 		rec := httptest.NewRecorder()
-		bench.handler.ServeHTTP(rec, req)
+		handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body.String())
 		}
@@ -194,10 +208,24 @@ func BenchmarkSessionsPage(b *testing.B) {
 	}
 }
 
-// BenchmarkSessionsPageSorted sorts by a column no index holds: the whole
-// project is read.
+// BenchmarkSessionsPageSorted sorts by columns no index holds: in the
+// dashboard's sort window (the 100,000 sessions that arrived last), and,
+// for comparison, over the whole project ("all sessions").
 func BenchmarkSessionsPageSorted(b *testing.B) {
-	benchGet(b, "/sessions?sort=cost")
+	for _, c := range []struct{ name, query string }{
+		{"cost", "?sort=cost"},
+		{"tokens asc", "?sort=tokens&order=asc"},
+		{"duration", "?sort=duration"},
+		{"cost+has_errors", "?sort=cost&has_errors=true"},
+		{"cost+tag", "?sort=cost&tag=support"},
+		{"cost+range=7d", "?sort=cost&range=7d"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchGet(b, "/sessions"+c.query) })
+	}
+	b.Run("cost, all sessions", func(b *testing.B) {
+		benchEnv(b)
+		benchGetOn(b, bench.handlerAll, bench.cookieAll, "/sessions?sort=cost")
+	})
 }
 
 // BenchmarkSessionsPageDeep follows the next-page cursor 20 pages deep.

@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,7 @@ import (
 type browserEnv struct {
 	url       string
 	key1      string
+	keyDemo   string // of the demo project, filled by fillDemo
 	f         fixture
 	ctx       context.Context
 	artifacts string
@@ -68,19 +70,25 @@ func startBrowser(t *testing.T, extra ...func(st store.SpanWriter, project strin
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var projects [2]store.Project
-	for i, name := range []string{"alpha-project", "beta-project"} {
+	var projects [3]store.Project
+	for i, name := range []string{"alpha-project", "beta-project", "demo-project"} {
 		if projects[i], err = st.CreateProject(ctx, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	key, k := auth.NewKey()
-	k.ProjectID = projects[0].ID
-	if err := st.AddKey(ctx, k); err != nil {
-		t.Fatal(err)
+	for _, k := range []struct {
+		project string
+		key     *string
+	}{{projects[0].ID, &e.key1}, {projects[2].ID, &e.keyDemo}} {
+		key, stored := auth.NewKey()
+		stored.ProjectID = k.project
+		if err := st.AddKey(ctx, stored); err != nil {
+			t.Fatal(err)
+		}
+		*k.key = key
 	}
-	e.key1 = key
 	e.f = fill(t, st, projects[0].ID, projects[1].ID, time.Now())
+	fillDemo(t, st, projects[2].ID, time.Now())
 	for _, x := range extra {
 		x(st, projects[0].ID)
 	}
@@ -180,11 +188,11 @@ func (e *browserEnv) assetsLoaded(t *testing.T, page string) {
 	}
 }
 
-// rest reads a JSON document of the REST API with the project's key.
-func (e *browserEnv) rest(t *testing.T, path string, v any) {
+// rest reads a JSON document of the REST API with a project's key.
+func (e *browserEnv) rest(t *testing.T, key, path string, v any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.url+path, nil)
-	req.Header.Set("X-Agentops-Api-Key", e.key1)
+	req.Header.Set("X-Agentops-Api-Key", key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +204,82 @@ func (e *browserEnv) rest(t *testing.T, path string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// uploadLog posts a session's terminal output as the official Python SDK
+// does (POST /v4/logs/upload/ with the Trace-Id header and {"body": text}).
+func (e *browserEnv) uploadLog(t *testing.T, id model.TraceID, text string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"body": text})
+	req, _ := http.NewRequest("POST", e.url+"/v4/logs/upload/", bytes.NewReader(body))
+	req.Header.Set("X-Agentops-Api-Key", e.key1)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Trace-Id", id.String())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("log upload: %d %s", resp.StatusCode, b)
+	}
+}
+
+// checkOverview compares the KPIs of the overview shown with the sums of
+// the REST stats of every session of key's project, and returns how many
+// sessions REST lists.
+func (e *browserEnv) checkOverview(t *testing.T, key string) int64 {
+	t.Helper()
+	var list struct {
+		Sessions []struct {
+			ID string `json:"id"`
+		} `json:"sessions"`
+	}
+	e.rest(t, key, "/v2/sessions?limit=1000", &list)
+	var sessions, llmCalls, toolCalls, errs, prompt, completion, cached, reasoning int64
+	var cost float64
+	for _, s := range list.Sessions {
+		var st struct {
+			Events struct {
+				LLMCalls  int64 `json:"llm_calls"`
+				ToolCalls int64 `json:"tool_calls"`
+				Errors    int64 `json:"errors"`
+			} `json:"events"`
+			Tokens struct {
+				Prompt     int64 `json:"prompt"`
+				Completion int64 `json:"completion"`
+				CacheRead  int64 `json:"cache_read"`
+				Reasoning  int64 `json:"reasoning"`
+			} `json:"tokens"`
+			Cost struct {
+				TotalUSD float64 `json:"total_usd"`
+			} `json:"cost"`
+		}
+		e.rest(t, key, "/v2/sessions/"+s.ID+"/stats", &st)
+		sessions++
+		llmCalls += st.Events.LLMCalls
+		toolCalls += st.Events.ToolCalls
+		errs += st.Events.Errors
+		prompt += st.Tokens.Prompt
+		completion += st.Tokens.Completion
+		cached += st.Tokens.CacheRead
+		reasoning += st.Tokens.Reasoning
+		cost += st.Cost.TotalUSD
+	}
+	for sel, want := range map[string]int64{
+		"#kpi-sessions": sessions, "#kpi-llm": llmCalls, "#kpi-tools": toolCalls, "#kpi-errors": errs,
+		"#kpi-input": prompt, "#kpi-output": completion, "#kpi-cached": cached, "#kpi-reasoning": reasoning,
+	} {
+		if got := strings.ReplaceAll(e.text(t, sel), ",", ""); got != strconv.FormatInt(want, 10) {
+			t.Errorf("overview %s = %s, REST stats sum to %d", sel, got, want)
+		}
+	}
+	usd := run(t, e, "cost shown", chromedp.Evaluate[string](`document.getElementById("kpi-cost").dataset.usd`))
+	if got, err := strconv.ParseFloat(usd, 64); err != nil || max(got-cost, cost-got) > 1e-6 {
+		t.Errorf("overview cost = %s, REST stats sum to %.6f", usd, cost)
+	}
+	return sessions
 }
 
 // clickToLoad clicks an element and waits for the page it leads to to load.
@@ -222,55 +306,8 @@ func TestBrowser(t *testing.T) {
 	e.screenshot(t, "02-overview")
 
 	// The overview's figures are the sums of the REST stats of every session.
-	var list struct {
-		Sessions []struct {
-			ID string `json:"id"`
-		} `json:"sessions"`
-	}
-	e.rest(t, "/v2/sessions?limit=1000", &list)
-	var sessions, llmCalls, toolCalls, errs, prompt, completion, cached, reasoning int64
-	var cost float64
-	for _, s := range list.Sessions {
-		var st struct {
-			Events struct {
-				LLMCalls  int64 `json:"llm_calls"`
-				ToolCalls int64 `json:"tool_calls"`
-				Errors    int64 `json:"errors"`
-			} `json:"events"`
-			Tokens struct {
-				Prompt     int64 `json:"prompt"`
-				Completion int64 `json:"completion"`
-				CacheRead  int64 `json:"cache_read"`
-				Reasoning  int64 `json:"reasoning"`
-			} `json:"tokens"`
-			Cost struct {
-				TotalUSD float64 `json:"total_usd"`
-			} `json:"cost"`
-		}
-		e.rest(t, "/v2/sessions/"+s.ID+"/stats", &st)
-		sessions++
-		llmCalls += st.Events.LLMCalls
-		toolCalls += st.Events.ToolCalls
-		errs += st.Events.Errors
-		prompt += st.Tokens.Prompt
-		completion += st.Tokens.Completion
-		cached += st.Tokens.CacheRead
-		reasoning += st.Tokens.Reasoning
-		cost += st.Cost.TotalUSD
-	}
-	if sessions != 4 {
-		t.Fatalf("REST lists %d sessions, want 4", sessions)
-	}
-	for sel, want := range map[string]int64{
-		"#kpi-sessions": sessions, "#kpi-llm": llmCalls, "#kpi-tools": toolCalls, "#kpi-errors": errs,
-		"#kpi-input": prompt, "#kpi-output": completion, "#kpi-cached": cached, "#kpi-reasoning": reasoning,
-	} {
-		if got := strings.ReplaceAll(e.text(t, sel), ",", ""); got != strconv.FormatInt(want, 10) {
-			t.Errorf("overview %s = %s, REST stats sum to %d", sel, got, want)
-		}
-	}
-	if got, want := e.text(t, "#kpi-cost"), fmt.Sprintf("$%.4f", cost); got != want {
-		t.Errorf("overview cost = %s, REST stats sum to %s", got, want)
+	if n := e.checkOverview(t, e.key1); n != 4 {
+		t.Fatalf("REST lists %d sessions, want 4", n)
 	}
 
 	// Filter sessions by tag and end state with the form.
@@ -364,6 +401,77 @@ func TestBrowser(t *testing.T) {
 		t.Error("a payload ran on the sessions page")
 	}
 	e.screenshot(t, "08-xss-sessions-list")
+
+	// The terminal log uploaded for a session shows on its page, as text.
+	e.uploadLog(t, e.f.success, "\x1b[1;32mINFO\x1b[0m agent started\r\n"+xssScript+"\n"+xssImg+"\nDownloading 10%\rDownloading 100%\nagent finished: answered the customer\n")
+	e.do(t, "open the session with its log",
+		chromedp.Navigate(e.url+"/sessions/"+e.f.success.String()),
+		chromedp.WaitVisible(chromedp.CSS("#logs pre.log-text")),
+		chromedp.Click(chromedp.CSS("#logs-link")),
+	)
+	log := run(t, e, "log text", chromedp.Evaluate[string](`document.querySelector("#logs pre.log-text").textContent`))
+	if want := "INFO agent started\n" + xssScript + "\n" + xssImg + "\nDownloading 100%\nagent finished: answered the customer\n"; log != want {
+		t.Errorf("log panel shows %q, want %q", log, want)
+	}
+	if set := run(t, e, "window.__xss", chromedp.Evaluate[bool](`window.__xss !== undefined`)); set {
+		t.Error("a payload in the uploaded log ran: window.__xss is set")
+	}
+	if n := run(t, e, "injected elements", chromedp.Evaluate[int](`document.querySelectorAll("#logs img, #logs script").length`)); n != 0 {
+		t.Errorf("%d img/script elements from the log in the page", n)
+	}
+	e.screenshot(t, "10-session-terminal-log")
+}
+
+// TestBrowserDemo: the pages filled by `agentops demo`'s data, as a new
+// user first sees them: the overview's figures agree with REST, sessions
+// sort, a failed session shows its error, an LLM call its transcript.
+func TestBrowserDemo(t *testing.T) {
+	e := startBrowser(t)
+	e.do(t, "log in to the demo project",
+		chromedp.Navigate(e.url+"/login"),
+		chromedp.SetValue(chromedp.CSS("#api_key"), e.keyDemo),
+		clickToLoad(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS("#kpis")),
+	)
+	if n := e.checkOverview(t, e.keyDemo); n != demoSessions {
+		t.Errorf("REST lists %d demo sessions, want %d", n, demoSessions)
+	}
+	e.screenshot(t, "11-demo-overview")
+
+	e.do(t, "sessions", chromedp.Navigate(e.url+"/sessions"), chromedp.WaitVisible(chromedp.CSS("#sessions-table")))
+	e.screenshot(t, "12-demo-sessions")
+	e.do(t, "sessions by cost", chromedp.Navigate(e.url+"/sessions?sort=cost"), chromedp.WaitVisible(chromedp.CSS("#sessions-table")))
+	costs := run(t, e, "cost column", chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll("#session-rows tr[data-id] td:last-child"), td => parseFloat(td.textContent.trim().replace("$", "")) || 0)`))
+	if len(costs) < 2 {
+		t.Fatalf("sorted by cost: %d rows", len(costs))
+	}
+	for i := 1; i < len(costs); i++ {
+		if costs[i] > costs[i-1] {
+			t.Errorf("sorted by cost, row %d ($%g) costs more than row %d ($%g)", i+1, costs[i], i, costs[i-1])
+		}
+	}
+	e.screenshot(t, "13-demo-sessions-by-cost")
+
+	e.do(t, "open a failed session and its error span",
+		chromedp.Navigate(e.url+"/sessions?end_state=Failure"),
+		clickToLoad(`#session-rows tr[data-id] td.name a`),
+		chromedp.WaitVisible(chromedp.CSS("#waterfall")),
+		chromedp.Click(chromedp.CSS(`.wf-row.err .sname`)),
+		chromedp.WaitVisible(chromedp.CSS("#detail-error")),
+	)
+	if msg := e.text(t, "#detail-error"); msg == "" {
+		t.Error("the failed demo session's error span shows no error")
+	}
+	e.screenshot(t, "14-demo-failed-session")
+
+	e.do(t, "open an LLM call",
+		chromedp.Click(chromedp.CSS(`.wf-row.k-llm .sname`)),
+		chromedp.WaitVisible(chromedp.CSS("#transcript")),
+	)
+	if tr := e.text(t, "#transcript"); !strings.Contains(strings.ToLower(tr), "user") {
+		t.Errorf("demo LLM transcript has no user message: %s", tr)
+	}
+	e.screenshot(t, "15-demo-llm-transcript")
 }
 
 // TestBrowserBigSession: a session of 10,000 spans opens on its first page

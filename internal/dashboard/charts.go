@@ -3,6 +3,7 @@ package dashboard
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Charts are drawn on the server as SVG: the templates place rectangles and
@@ -86,7 +87,7 @@ func stackedBars(labels []string, ss []series, format func(float64) string, inte
 	plotW := float64(chartW - padLeft - padRight)
 	for i := 0; i <= ticks; i++ {
 		v := top * float64(i) / float64(ticks)
-		c.YTicks = append(c.YTicks, chartTick{X: padLeft - 6, Y: c.Base - plotH*float64(i)/float64(ticks), Label: format(v)})
+		c.YTicks = append(c.YTicks, chartTick{X: padLeft - 6, Y: c.Base - plotH*float64(i)/float64(ticks), Label: tickLabel(format(v))})
 	}
 	n := len(labels)
 	if n == 0 {
@@ -153,6 +154,23 @@ func trimZero(s string) string {
 		return s[:len(s)-2]
 	}
 	return s
+}
+
+// tickLabel drops the zeros an axis label does not need ("$0.0250" reads
+// "$0.025"), keeping two decimals for an amount of money ("$0.20").
+func tickLabel(s string) string {
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 || strings.ContainsAny(s[dot:], "kMB") {
+		return s
+	}
+	keep := dot + 1 // drop the point too for a plain number
+	if strings.HasPrefix(s, "$") {
+		keep = dot + 3
+	}
+	for len(s) > keep && s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	return strings.TrimSuffix(s, ".")
 }
 
 func formatUSD(v float64) string {

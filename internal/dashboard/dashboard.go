@@ -25,7 +25,9 @@ var staticFS embed.FS
 
 // Store is what the dashboard reads: sessions, the per-day overview,
 // projects (for names and the password login's list) and keys (a login's
-// keys are looked up again at every request).
+// keys are looked up again at every request). A Store that also
+// implements store.Logs has its uploaded terminal logs shown with each
+// session.
 type Store interface {
 	store.SessionReader
 	store.Overviewer
@@ -52,11 +54,21 @@ type Options struct {
 	// and 6 s).
 	LoginBurst    int
 	LoginInterval time.Duration
+	// SortWindow bounds a sorted sessions table to the sessions that
+	// arrived last (store.SessionQuery.SortWindow), which the page says
+	// when older ones exist: default DefaultSortWindow; negative sorts
+	// every session (a full read of the project per page).
+	SortWindow int
 }
+
+// DefaultSortWindow keeps a sorted sessions page of a project of any size
+// near 60 ms (docs/PERFORMANCE.md).
+const DefaultSortWindow = 100_000
 
 // Dashboard is the dashboard's HTTP handler; Register mounts its routes.
 type Dashboard struct {
 	st      Store
+	logs    store.Logs // nil when the store keeps no uploaded logs
 	auth    *auth.Authenticator
 	opts    Options
 	tmpl    map[string]*template.Template
@@ -86,7 +98,14 @@ func New(st Store, a *auth.Authenticator, opts Options) (*Dashboard, error) {
 	if opts.LoginInterval <= 0 {
 		opts.LoginInterval = 6 * time.Second
 	}
+	switch {
+	case opts.SortWindow == 0:
+		opts.SortWindow = DefaultSortWindow
+	case opts.SortWindow < 0:
+		opts.SortWindow = 0
+	}
 	d := &Dashboard{st: st, auth: a, opts: opts, limiter: newLimiter(opts.LoginBurst, opts.LoginInterval)}
+	d.logs, _ = st.(store.Logs)
 	var err error
 	if d.tmpl, err = parseTemplates(); err != nil {
 		return nil, err

@@ -8,15 +8,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentops-go/agentops/internal/demo"
 	"github.com/agentops-go/agentops/internal/model"
+	"github.com/agentops-go/agentops/internal/server"
 	"github.com/agentops-go/agentops/internal/store"
+	"github.com/agentops-go/agentops/internal/store/sqlite"
 	"github.com/agentops-go/agentops/semconv"
 )
 
-// TODO(demo): once internal/demo is merged, fill the stores of these tests
-// with demo.Generate(demo.Config{Seed, Sessions, Now}) through the ingest
-// pipeline as well; the hand-made sessions below stay for the exact
-// assertions (XSS payloads, a known transcript, a known error).
+// The stores of the tests hold two kinds of data: the hand-made sessions of
+// fill (XSS payloads, a known transcript, a known error, exact numbers) in
+// projects one and two, and the sessions of `agentops demo` (fillDemo) in a
+// project of their own, so that every page is also tested on realistic data
+// without changing the exact figures of the hand-made ones.
+
+// Demo data: demoSessions sessions over demoDays days (the default overview
+// period, 14 days, holds them all).
+const (
+	demoSessions = 60
+	demoDays     = 10
+)
+
+// fillDemo writes demo.Generate's sessions into project through the
+// server's own ingest pipeline (decode, normalize, price, group commit),
+// as `agentops demo --data DIR` does.
+func fillDemo(t testing.TB, st *sqlite.Store, project string, now time.Time) demo.Result {
+	t.Helper()
+	ctx := context.Background()
+	pipe, committer := server.NewPipeline(server.DefaultConfig(), st, st, nil)
+	defer committer.Close()
+	td := demo.Generate(demo.Config{Seed: 7, Sessions: demoSessions, Days: demoDays, Now: now})
+	res, err := demo.Write(ctx, pipe, st, project, td, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sessions != demoSessions {
+		t.Fatalf("demo wrote %d sessions, want %d", res.Sessions, demoSessions)
+	}
+	return res
+}
 
 // The XSS payloads put in span names, tags and attributes: rendered, they
 // must show as text and set nothing on window.

@@ -10,13 +10,17 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/auth"
 	"github.com/agentops-go/agentops/internal/dashboard"
+	"github.com/agentops-go/agentops/internal/demo"
+	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/store"
 	"github.com/agentops-go/agentops/internal/store/sqlite"
 )
@@ -28,8 +32,11 @@ type env struct {
 	srv      *httptest.Server
 	key1     string // API key of project one
 	key2     string // API key of project two
+	keyDemo  string // API key of the demo project
 	p1, p2   store.Project
+	pDemo    store.Project
 	f        fixture
+	demo     demo.Result
 	now      time.Time
 	password string
 }
@@ -43,8 +50,9 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	e := &env{t: t, st: st, now: time.Now(), password: "correct horse battery"}
-	for i, p := range []*store.Project{&e.p1, &e.p2} {
-		*p, err = st.CreateProject(ctx, []string{"alpha-project", "beta-project"}[i])
+	keys := []*string{&e.key1, &e.key2, &e.keyDemo}
+	for i, p := range []*store.Project{&e.p1, &e.p2, &e.pDemo} {
+		*p, err = st.CreateProject(ctx, []string{"alpha-project", "beta-project", "demo-project"}[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,13 +61,10 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 		if err := st.AddKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			e.key1 = key
-		} else {
-			e.key2 = key
-		}
+		*keys[i] = key
 	}
 	e.f = fill(t, st, e.p1.ID, e.p2.ID, e.now)
+	e.demo = fillDemo(t, st, e.pDemo.ID, e.now)
 	a := auth.New(st, []byte("0123456789abcdef0123456789abcdef"), auth.WithCacheTTL(0))
 	opts := dashboard.Options{Password: e.password, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, m := range mutate {
@@ -71,9 +76,25 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 	}
 	mux := http.NewServeMux()
 	d.Register(mux)
+	// The REST API beside it, as the server mounts it, for the figures the
+	// pages must match.
+	rest := api.New(st, api.Options{Logger: opts.Logger})
+	mux.Handle("/v2/sessions", restAuth(a, rest))
+	mux.Handle("/v2/sessions/", restAuth(a, rest))
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+func restAuth(a *auth.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		project, err := a.FromRequest(r)
+		if err != nil {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(api.WithProject(r.Context(), project)))
+	})
 }
 
 // client is a browser-like client: a cookie jar, redirects not followed.
@@ -438,7 +459,7 @@ func TestSessionPage(t *testing.T) {
 		t.Fatalf("session page: %d", a.status)
 	}
 	for _, want := range []string{"support-chat", "answered the customer", "Success", "triage.agent", "lookup_order.tool", "openai.chat",
-		"worker-1", "host.arch", "/sessions/" + s + "/export", "/v2/sessions/" + s + "/export", "gpt-4o", "$0.0171", `data-depth="2"`, "k-llm", "k-tool"} {
+		"worker-1", "host.<wbr>arch", "/sessions/" + s + "/export", "/v2/sessions/" + s + "/export", "gpt-4o", "$0.0171", `data-depth="2"`, "k-llm", "k-tool"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("session page lacks %q", want)
 		}
@@ -497,7 +518,7 @@ func TestSpanDetail(t *testing.T) {
 		t.Fatalf("span detail: %d", a.status)
 	}
 	for _, want := range []string{"Transcript", "system", "You are a helpful support agent.", "Where is my order #4411?", "Let me look that order up for you.",
-		"finish: tool_calls", "lookup_order", "call_1", `&#34;order&#34;: &#34;4411&#34;`, "1,200 in", "$0.0105", "gen_ai.prompt.1.content"} {
+		"finish: tool_calls", "lookup_order", "call_1", `&#34;order&#34;: &#34;4411&#34;`, "1,200 in", "$0.0105", "gen_ai.<wbr>prompt.<wbr>1.<wbr>content"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("LLM span detail lacks %q", want)
 		}
@@ -643,5 +664,105 @@ func TestBigSessionPaged(t *testing.T) {
 	}
 	if a := c.get("/sessions/" + big.String() + "?page=21"); a.status != http.StatusBadRequest {
 		t.Errorf("page 21: %d, want 400", a.status)
+	}
+}
+
+// TestSessionLogs: the terminal output uploaded for a session (POST
+// /v4/logs/upload/) is shown on its page as text, without terminal escape
+// codes, bounded to its tail, and only the project's own.
+func TestSessionLogs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	at := e.now.Add(-time.Hour)
+	for _, l := range []struct {
+		project string
+		id      model.TraceID
+		text    string
+	}{
+		{e.p1.ID, e.f.success, "\x1b[32mINFO\x1b[0m starting agent\r\nprogress 10%\rprogress 100%\n" + xssScript + "\n"},
+		{e.p1.ID, e.f.success, "second upload: done\n"},
+		// The same trace id in another project: never shown in this one.
+		{e.p2.ID, e.f.success, "other-project-log-secret\n"},
+		{e.p1.ID, e.f.failure, strings.Repeat("noise line of a chatty agent\n", 20_000) + "the very last line\n"},
+	} {
+		if err := e.st.AddLog(ctx, l.project, l.id, store.Log{At: at, Text: l.text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.loggedIn(e.key1)
+	a := c.get("/sessions/" + e.f.success.String())
+	if a.status != http.StatusOK {
+		t.Fatalf("session page: %d", a.status)
+	}
+	logs := sectionOf(a.body, "logs")
+	for _, want := range []string{"Terminal log", "2 uploads", "INFO starting agent\nprogress 100%\n", "&lt;script&gt;window.__xss", "second upload: done", `href="#logs"`} {
+		if !strings.Contains(logs+a.body[:strings.Index(a.body, `id="trace"`)], want) {
+			t.Errorf("logs panel lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, bad := range []string{"\x1b", "[32m", "progress 10%", xssScript, "other-project-log-secret", "logs-truncated"} {
+		if strings.Contains(a.body, bad) {
+			t.Errorf("session page holds %q", bad)
+		}
+	}
+	if i, j := strings.Index(logs, "starting agent"), strings.Index(logs, "second upload"); i < 0 || j < i {
+		t.Error("uploads not in upload order")
+	}
+	// A huge log shows its tail, and says so.
+	a = c.get("/sessions/" + e.f.failure.String())
+	logs = sectionOf(a.body, "logs")
+	if !strings.Contains(logs, "the very last line") || !strings.Contains(logs, `id="logs-truncated"`) || !strings.Contains(logs, "/v2/sessions/"+e.f.failure.String()+"/logs") {
+		t.Error("huge log: tail or truncation note missing")
+	}
+	if n := len(a.body); n > 400<<10 {
+		t.Errorf("huge log: page of %d bytes, want it bounded", n)
+	}
+	// A session without uploads has no panel.
+	if a := c.get("/sessions/" + e.f.xss.String()); strings.Contains(a.body, `id="logs"`) {
+		t.Error("a session without uploads shows a logs panel")
+	}
+}
+
+// sectionOf is the HTML of the <section> with the id, "" when there is none.
+func sectionOf(body, id string) string {
+	i := strings.Index(body, `<section class="card logs" id="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(body[i:], "</section>")
+	if j < 0 {
+		return body[i:]
+	}
+	return body[i : i+j]
+}
+
+// TestSortWindow: a sorted table orders the sessions that arrived last
+// (Options.SortWindow) and says so when it leaves older ones out; the
+// default order lists every session.
+func TestSortWindow(t *testing.T) {
+	e := newEnv(t, func(o *dashboard.Options) { o.SortWindow = 3 })
+	c := e.loggedIn(e.key1)
+	ids := func(body string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(`<tr class="[^"]*" data-id="([0-9a-f]{32})"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	f := e.f
+	a := c.get("/sessions?sort=cost")
+	if got, want := ids(a.body), []string{f.running.String(), f.failure.String(), f.xss.String()}; !slices.Equal(got, want) {
+		t.Errorf("sorted by cost in a window of 3: %v, want %v (the first session to arrive left out)", got, want)
+	}
+	if !strings.Contains(a.body, `id="sort-window"`) || !strings.Contains(a.body, "Sorted among the 3 sessions that arrived last") {
+		t.Error("a windowed sort does not say so")
+	}
+	if a := c.get("/sessions"); len(ids(a.body)) != 4 || strings.Contains(a.body, `id="sort-window"`) {
+		t.Errorf("default order: %d rows, or a window note", len(ids(a.body)))
+	}
+	// A window as large as the project says nothing.
+	e2 := newEnv(t, func(o *dashboard.Options) { o.SortWindow = 4 })
+	if a := e2.loggedIn(e2.key1).get("/sessions?sort=cost"); len(ids(a.body)) != 4 || strings.Contains(a.body, `id="sort-window"`) {
+		t.Errorf("window of 4 over 4 sessions: %d rows, or a window note", len(ids(a.body)))
 	}
 }

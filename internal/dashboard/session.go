@@ -48,6 +48,7 @@ type sessionData struct {
 	PageLinks   []pageLink
 	TotalSpans  int64
 	CurlExport  string
+	Logs        logsData
 }
 
 type kv struct{ Key, Value string }
@@ -132,6 +133,12 @@ func (d *Dashboard) session(w http.ResponseWriter, r *http.Request, v *viewer) {
 	data.Events = api.EventCounts{LLMCalls: s.Counts.LLMCalls, ToolCalls: s.Counts.ToolCalls, Actions: s.Counts.Actions, Agents: s.Counts.Agents, Errors: s.Counts.Errors, Total: s.Counts.Spans}
 	data.Host = hostEnv(s.Host)
 	data.CurlExport = "curl -H 'X-Agentops-Api-Key: $AGENTOPS_API_KEY' " + requestOrigin(r) + "/v2/sessions/" + data.ID + "/export"
+
+	var err error
+	if data.Logs, err = d.sessionLogs(r.Context(), v.current.ID, s.ID); err != nil {
+		d.storeError(w, r, v, err)
+		return
+	}
 
 	rows := treeRows(spans)
 	data.Pages = max(1, (len(rows)+rowsPerPage-1)/rowsPerPage)

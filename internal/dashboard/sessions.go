@@ -31,6 +31,9 @@ type sessionsData struct {
 	Columns []column
 	Search  string
 	Tag     string
+	// Window is the sort window when it left older sessions out of the
+	// order shown (0: every session is in it).
+	Window int
 }
 
 type sessionRow struct {
@@ -90,6 +93,7 @@ func (d *Dashboard) sessions(w http.ResponseWriter, r *http.Request, v *viewer) 
 	}
 	q.Set("limit", "50")
 	sq, err := api.ParseQuery(q)
+	sq.SortWindow = d.opts.SortWindow
 	if err == nil {
 		var list api.SessionList
 		list, err = api.List(r.Context(), d.st, v.current.ID, sq, now, d.opts.SessionTimeout)
@@ -108,6 +112,9 @@ func (d *Dashboard) sessions(w http.ResponseWriter, r *http.Request, v *viewer) 
 func (d *Dashboard) renderSessions(w http.ResponseWriter, r *http.Request, v *viewer, params url.Values, list api.SessionList) {
 	data := sessionsData{Form: params, Ranges: rangeChoices, States: []string{"Success", "Failure", "Indeterminate", "running"}}
 	data.Search, data.Tag = params.Get("q"), params.Get("tag")
+	if list.Windowed {
+		data.Window = d.opts.SortWindow
+	}
 	for _, s := range list.Sessions {
 		row := sessionRow{
 			ID: s.ID, Name: s.Name, Start: s.StartTime.Time(), Tags: s.Tags,

@@ -31,6 +31,39 @@ var funcs = template.FuncMap{
 	"lower":   strings.ToLower,
 	"add":     func(a, b int) int { return a + b },
 	"nonzero": func(n int64) bool { return n != 0 },
+	"size":    formatBytes,
+	"i64":     func(n int) int64 { return int64(n) },
+	"plural":  plural,
+	"dotted":  dotted,
+}
+
+// dotted is an attribute key, escaped, that a narrow column may break
+// after its dots (gen_ai.prompt.0.<wbr>content) rather than inside a word.
+func dotted(key string) template.HTML {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		parts[i] = template.HTMLEscapeString(p)
+	}
+	return template.HTML(strings.Join(parts, ".<wbr>"))
+}
+
+// plural writes a count and its noun: "1 tool", "1,204 tools".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return groupDigits(n) + " " + many
+}
+
+// formatBytes writes a size for people: 812 B, 14.2 KiB, 3.0 MiB.
+func formatBytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }
 
 // groupDigits writes n with thin separators: 1,234,567.

@@ -122,6 +122,14 @@ type SessionQuery struct {
 	// are valid only for the Sort and Ascending they were issued with.
 	Sort      string
 	Ascending bool
+	// SortWindow, when positive, bounds what a Sort reads: only the
+	// SortWindow sessions of the project that arrived last (the filters
+	// then apply among them) are ordered; older ones are left out and
+	// SessionPage.Windowed says so. Without an index per column a sort
+	// reads every session it orders, so this keeps its cost flat as a
+	// project grows. 0 orders every session. The window is fixed by the
+	// first page: its cursors keep it, so paging neither skips nor repeats.
+	SortWindow int
 }
 
 // The columns SessionQuery.Sort accepts.
@@ -219,6 +227,9 @@ type ReasonGroup struct {
 type SessionPage struct {
 	Sessions []model.Session
 	Next     string // cursor of the next page; "" on the last
+	// Windowed is true when SessionQuery.SortWindow left older sessions of
+	// the project out of the order.
+	Windowed bool
 }
 
 // Project owns data.

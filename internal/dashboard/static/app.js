@@ -8,6 +8,8 @@ document.addEventListener("DOMContentLoaded", function () {
   if (sel) sel.addEventListener("change", function () { sel.form.submit(); });
   initSessions();
   initWaterfall();
+  // A terminal log opens at its end, as a terminal shows it.
+  document.querySelectorAll("pre.log-text").forEach(function (pre) { pre.scrollTop = pre.scrollHeight; });
 });
 
 // Sessions: rows of running sessions refresh every 5 s.

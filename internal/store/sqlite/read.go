@@ -197,10 +197,37 @@ func (s *Store) Sessions(ctx context.Context, projectID string, q store.SessionQ
 		sb   strings.Builder
 		args []any
 	)
+	// A sorted page's cursor, and the sort window: the rowid at and below
+	// which sessions are left out, found by the first page (walking back
+	// the covering index sessions_project) and kept by its cursors.
+	var (
+		sc    sortCursor
+		floor int64
+	)
+	if q.Sort != "" && q.Cursor != "" {
+		var err error
+		if sc, err = decodeSortCursor(q.Cursor, q.Sort); err != nil {
+			return page, err
+		}
+		floor = sc.Floor
+	} else if q.Sort != "" && q.SortWindow > 0 {
+		err := s.rdb.QueryRowContext(ctx, `SELECT id FROM sessions WHERE project = `+projectN+` ORDER BY id DESC LIMIT 1 OFFSET ?`,
+			projectID, q.SortWindow).Scan(&floor)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return page, fmt.Errorf("sqlite: sessions: sort window: %w", err)
+		}
+	}
 	key := "s.id" // the column whose order is the page's
+	// A sort reads many rows for a page: it orders their ids and sort keys
+	// only, and the page's rows are read after (the whole row of each
+	// session read is several times the work).
+	selected := sessionColumns + `, s.id`
+	if q.Sort != "" {
+		selected = `s.id`
+	}
 	if q.Tag != "" {
 		key = "t.session"
-		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM session_tags t
+		sb.WriteString(`SELECT ` + selected + ` FROM session_tags t
 JOIN sessions s ON s.id = t.session
 WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		args = append(args, projectID, q.Tag)
@@ -211,7 +238,12 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 			// instead of a scan of the project.
 			from = `sessions s INDEXED BY sessions_open`
 		}
-		sb.WriteString(`SELECT ` + sessionColumns + `, s.id FROM ` + from + ` WHERE s.project = ` + projectN)
+		if floor > 0 {
+			// The window's rowid range read in table order (the rows are
+			// read anyway), not through sessions_project row by row.
+			from = `sessions s NOT INDEXED`
+		}
+		sb.WriteString(`SELECT ` + selected + ` FROM ` + from + ` WHERE s.project = ` + projectN)
 		args = append(args, projectID)
 	}
 	sortKey, ok := sortKeys[q.Sort]
@@ -231,13 +263,14 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 			fmt.Fprintf(&sb, ` AND %s < ?`, key)
 			args = append(args, id)
 		} else {
-			c, err := decodeSortCursor(q.Cursor, q.Sort)
-			if err != nil {
-				return page, err
-			}
 			fmt.Fprintf(&sb, ` AND (%[1]s %[2]s ? OR (%[1]s = ? AND s.id %[2]s ?))`, sortKey, cmpOp)
-			args = append(args, c.Key, c.Key, c.ID)
+			args = append(args, sc.Key, sc.Key, sc.ID)
 		}
+	}
+	if floor > 0 {
+		fmt.Fprintf(&sb, ` AND %s > ?`, key)
+		args = append(args, floor)
+		page.Windowed = true
 	}
 	if q.Since != 0 {
 		sb.WriteString(` AND s.start >= ?`)
@@ -276,14 +309,18 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		}
 		sb.WriteString(`)`)
 	}
+	query := ""
 	if q.Sort == "" {
 		fmt.Fprintf(&sb, ` ORDER BY %s DESC LIMIT ?`, key)
+		query = sb.String()
 	} else {
 		fmt.Fprintf(&sb, ` ORDER BY %[1]s %[2]s, s.id %[2]s LIMIT ?`, sortKey, dir)
+		query = fmt.Sprintf(`SELECT %[1]s, s.id FROM sessions s WHERE s.id IN (%[2]s) ORDER BY %[3]s %[4]s, s.id %[4]s`,
+			sessionColumns, sb.String(), sortKey, dir)
 	}
 	args = append(args, limit+1)
 
-	rows, err := s.rdb.QueryContext(ctx, sb.String(), args...)
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("sqlite: sessions: %w", err)
 	}
@@ -311,7 +348,7 @@ WHERE t.project = ` + projectN + ` AND t.tag = ?`)
 		if q.Sort == "" {
 			page.Next = encodeCursor(lastID)
 		} else {
-			page.Next = encodeSortCursor(q.Sort, lastKey, lastID)
+			page.Next = encodeSortCursor(q.Sort, lastKey, lastID, floor)
 		}
 	}
 	return page, nil
@@ -337,7 +374,8 @@ func decodeCursor(c string) (int64, error) {
 
 // sortKeys are the SQL expressions of the store.SessionQuery.Sort columns.
 // None is indexed: sorting by one reads every session the filters let
-// through (the arrival order, "", is the indexed one).
+// through (the arrival order, "", is the indexed one), or every one in the
+// sort window (SessionQuery.SortWindow), found through sessions_project.
 var sortKeys = map[string]string{
 	"":                  "",
 	store.SortStart:     "s.start",
@@ -374,17 +412,19 @@ func sortValue(s *model.Session, sort string) any {
 }
 
 // A sorted listing's cursor is the sort column, its value and the rowid of
-// the last session of a page, as JSON in base64url.
+// the last session of a page, and the sort window's floor (0: none), as
+// JSON in base64url.
 type sortCursor struct {
-	Sort string          `json:"s"`
-	Raw  json.RawMessage `json:"k"`
-	ID   int64           `json:"i"`
-	Key  any             `json:"-"`
+	Sort  string          `json:"s"`
+	Raw   json.RawMessage `json:"k"`
+	ID    int64           `json:"i"`
+	Floor int64           `json:"f,omitempty"`
+	Key   any             `json:"-"`
 }
 
-func encodeSortCursor(sort string, key any, id int64) string {
+func encodeSortCursor(sort string, key any, id, floor int64) string {
 	k, _ := json.Marshal(key)
-	b, _ := json.Marshal(sortCursor{Sort: sort, Raw: k, ID: id})
+	b, _ := json.Marshal(sortCursor{Sort: sort, Raw: k, ID: id, Floor: floor})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

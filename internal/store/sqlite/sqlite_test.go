@@ -189,6 +189,21 @@ func TestIndexesUsed(t *testing.T) {
 	}
 }
 
+// TestSortWindowBounded: a sort in a window reads a rowid range of the
+// table (or of a tag), found by walking the covering index back.
+func TestSortWindowBounded(t *testing.T) {
+	s := openTemp(t, "")
+	for q, want := range map[string]string{
+		`SELECT id FROM sessions WHERE project = ` + projectN + ` ORDER BY id DESC LIMIT 1 OFFSET 5`:                                                                                              "SEARCH sessions USING COVERING INDEX sessions_project (project=?)",
+		`SELECT s.id FROM sessions s NOT INDEXED WHERE s.project = ` + projectN + ` AND s.id > 7 AND s.errors > 0 ORDER BY s.cost DESC, s.id DESC LIMIT 51`:                                       "SEARCH s USING INTEGER PRIMARY KEY (rowid>?)",
+		`SELECT s.trace_id FROM session_tags t JOIN sessions s ON s.id = t.session WHERE t.project = ` + projectN + ` AND t.tag = 'x' AND t.session > 7 ORDER BY s.cost DESC, s.id DESC LIMIT 51`: "SEARCH t USING PRIMARY KEY (project=? AND tag=? AND session>?)",
+	} {
+		if plan := queryPlan(t, s, strings.ReplaceAll(q, "?", "'p'")); !strings.HasPrefix(plan, want) || strings.Contains(plan, "SCAN") {
+			t.Errorf("query %s\nplan: %s\nwant: %s", q, plan, want)
+		}
+	}
+}
+
 func queryPlan(t *testing.T, s *Store, q string) string {
 	t.Helper()
 	rows, err := s.wdb.Query("EXPLAIN QUERY PLAN " + q)

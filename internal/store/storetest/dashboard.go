@@ -82,7 +82,11 @@ func (f dashFixture) want(q store.SessionQuery) []model.TraceID {
 		arrival int
 	}
 	var rows []row
-	for i := range f.sessions {
+	first := 0
+	if q.Sort != "" && q.SortWindow > 0 {
+		first = max(0, len(f.sessions)-q.SortWindow)
+	}
+	for i := first; i < len(f.sessions); i++ {
 		sess := &f.sessions[i]
 		if q.Model != "" && !slices.Contains(sess.Models, q.Model) {
 			continue
@@ -136,7 +140,9 @@ func testSessionsSortAndModel(t *testing.T, s store.Store) {
 	for _, col := range store.SortColumns {
 		for _, asc := range []bool{false, true} {
 			queries = append(queries, store.SessionQuery{Sort: col, Ascending: asc},
-				store.SessionQuery{Sort: col, Ascending: asc, Model: "gpt-4o"})
+				store.SessionQuery{Sort: col, Ascending: asc, Model: "gpt-4o"},
+				store.SessionQuery{Sort: col, Ascending: asc, SortWindow: 7},
+				store.SessionQuery{Sort: col, Ascending: asc, SortWindow: 11, HasErrors: true})
 		}
 	}
 	for _, q := range queries {
@@ -146,6 +152,26 @@ func testSessionsSortAndModel(t *testing.T, s store.Store) {
 			if got := walk(t, s, q); !slices.Equal(got, want) {
 				t.Errorf("%+v: got\n%v\nwant\n%v", q, got, want)
 			}
+		}
+	}
+	// A sort window says when it left sessions out; the arrival order
+	// ignores it.
+	for _, c := range []struct {
+		q    store.SessionQuery
+		want bool
+	}{
+		{store.SessionQuery{Sort: store.SortCost, SortWindow: 7}, true},
+		{store.SessionQuery{Sort: store.SortCost, SortWindow: len(f.sessions) - 1}, true},
+		{store.SessionQuery{Sort: store.SortCost, SortWindow: len(f.sessions)}, false},
+		{store.SessionQuery{Sort: store.SortCost}, false},
+		{store.SessionQuery{SortWindow: 7}, false},
+	} {
+		page, err := s.Sessions(context.Background(), "p1", c.q)
+		if err != nil || page.Windowed != c.want {
+			t.Errorf("%+v: windowed %v (%v), want %v", c.q, page.Windowed, err, c.want)
+		}
+		if c.q.Sort == "" && len(page.Sessions) != min(50, len(f.sessions)) {
+			t.Errorf("arrival order with a sort window: %d sessions", len(page.Sessions))
 		}
 	}
 	if got := walk(t, s, store.SessionQuery{Model: "gpt-4o", EndState: "running", StaleBefore: f.staleBefore}); len(got) != 1 || got[0] != traceID(601) {
