@@ -95,6 +95,7 @@ var serveEnv = map[string]struct{ value, shown string }{
 	"discard-spans":           {"true", "true"},
 	"dashboard-password":      {"s3cret", "***"},
 	"open":                    {"true", "true"},
+	"dashboard-sort-window":   {"5000", "5000"},
 }
 
 // serveFlagEnv lists serve's flags with the variable each one reads.

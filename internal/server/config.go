@@ -41,6 +41,10 @@ type Config struct {
 	// and is refused unless Addr is a loopback address.
 	DashboardPassword string
 	Open              bool
+	// SortWindow: a sorted sessions table of the dashboard sorts the
+	// sessions that arrived last, this many (0: the dashboard's default,
+	// dashboard.DefaultSortWindow; negative: all of them).
+	SortWindow int
 
 	// DiscardSpans accepts and decodes spans but does not store them: the
 	// decode-only baseline of the load benchmark. Never for real use.
@@ -114,6 +118,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 			return "***"
 		},
 	})
+	intFlag(fs, &c.SortWindow, "dashboard-sort-window", "AGENTOPS_DASHBOARD_SORT_WINDOW", "a sorted sessions table sorts this many of the newest sessions (0: 100000; negative: all, slow beyond ~100k)")
 	fs.BoolVar(&c.Open, "open", envBool("AGENTOPS_OPEN"), "dashboard readable without login; only with a loopback --addr (env AGENTOPS_OPEN)")
 	fs.BoolVar(&c.DiscardSpans, "discard-spans", envBool("AGENTOPS_DISCARD_SPANS"), "benchmark only: decode spans and drop them instead of storing (env AGENTOPS_DISCARD_SPANS)")
 	return &c

@@ -76,7 +76,7 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 	s.pipeline, s.committer = NewPipeline(cfg, writer, st, s.metrics)
 	if ds, ok := st.(dashboard.Store); ok {
 		d, err := dashboard.New(ds, s.auth, dashboard.Options{
-			Password: cfg.DashboardPassword, Open: cfg.Open, SessionTimeout: cfg.SessionTimeout, Logger: log,
+			Password: cfg.DashboardPassword, Open: cfg.Open, SessionTimeout: cfg.SessionTimeout, SortWindow: cfg.SortWindow, Logger: log,
 		})
 		if err != nil {
 			return nil, err
