@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/pricing"
@@ -472,7 +471,7 @@ func TestClientsRecordCalls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeProviders(t, tt.routes)
-			exp := tracetest.NewInMemoryExporter()
+			exp := newExporter()
 			hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, tt.opts...)...)}
 			tt.do(t, hc, f)
 
@@ -548,7 +547,7 @@ func jsonEqual(a, b any) bool {
 
 func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 	f := newFakeProviders(t, map[string]string{"api.anthropic.com/v1/messages/count_tokens": "anthropic_count_tokens.json"})
-	exp := tracetest.NewInMemoryExporter()
+	exp := newExporter()
 	hc := &http.Client{Transport: llm.Transport(f.base(), llm.WithTracerProvider(tracerProvider(exp)))}
 	c := anthropic.NewClient(anthropicoption.WithHTTPClient(hc), anthropicoption.WithAPIKey("k"), anthropicoption.WithMaxRetries(0))
 	r, err := c.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{
@@ -569,7 +568,7 @@ func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 	}
 }
 
-func tracerProvider(exp *tracetest.InMemoryExporter) *sdktrace.TracerProvider {
+func tracerProvider(exp exporter) *sdktrace.TracerProvider {
 	return sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 }
 
@@ -578,7 +577,7 @@ func tracerProvider(exp *tracetest.InMemoryExporter) *sdktrace.TracerProvider {
 // and are cut to the content cap by dropping schemas, staying valid JSON.
 func TestToolDefinitionsWithoutContent(t *testing.T) {
 	f := newFakeProviders(t, map[string]string{"/v1/chat/completions": "openai_chat_tool_calls.json"})
-	exp := tracetest.NewInMemoryExporter()
+	exp := newExporter()
 	hc := &http.Client{Transport: llm.Transport(f.base(), llm.WithTracerProvider(tracerProvider(exp)),
 		llm.WithContentCapture(false), llm.WithMaxContentBytes(120))}
 	postJSON(t, hc, "https://api.openai.com/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"secret"}],

@@ -90,7 +90,7 @@ type streamedChoice struct {
 	finish string
 }
 
-func newCompletionsStream(call) streamParser { return &completionsStream{} }
+func newCompletionsStream() streamParser { return &completionsStream{} }
 
 func (s *completionsStream) event(_ string, data []byte) bool {
 	if string(data) == "[DONE]" {

@@ -277,7 +277,7 @@ type streamedCandidate struct {
 	finish string
 }
 
-func newGeminiStream(call) streamParser { return &geminiStream{} }
+func newGeminiStream() streamParser { return &geminiStream{} }
 
 func (s *geminiStream) event(_ string, data []byte) bool {
 	if f := streamFailure(data); f != nil {

@@ -149,7 +149,7 @@ type ollamaStream struct {
 	failure *failure
 }
 
-func newOllamaStream(call) streamParser { return &ollamaStream{} }
+func newOllamaStream() streamParser { return &ollamaStream{} }
 
 func (s *ollamaStream) event(_ string, data []byte) bool {
 	if f := streamFailure(data); f != nil {

@@ -101,7 +101,7 @@ type streamToolCall struct {
 	args     []byte
 }
 
-func newOpenAIStream(call) streamParser { return new(openAIStream) }
+func newOpenAIStream() streamParser { return new(openAIStream) }
 
 func (p *openAIStream) event(_ string, data []byte) bool {
 	ch := &p.chunk

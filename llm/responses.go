@@ -238,7 +238,7 @@ type streamedCall struct {
 	args     []byte // not a strings.Builder: the slice of calls copies its elements
 }
 
-func newResponsesStream(call) streamParser { return &responsesStream{} }
+func newResponsesStream() streamParser { return &responsesStream{} }
 
 func (s *responsesStream) event(name string, data []byte) bool {
 	var e struct {
