@@ -255,20 +255,20 @@ func (b *responseBody) run() {
 	})
 }
 
-// The recorder runs jobs in order on one background goroutine, started when
-// work arrives and gone when the queue is empty. At most maxQueued jobs wait:
-// when the queue is full the job runs on the caller's goroutine instead (the
-// caller is never made to wait for the queue, and no call goes unrecorded),
-// counted by InlineRecordings.
+// The recorder runs jobs in order on one background goroutine, started on
+// first use and parked while idle (one per process, whatever the number of
+// transports; a goroutine started per burst would regrow its stack for
+// every call). At most maxQueued jobs wait: when the queue is full the job
+// runs on the caller's goroutine instead — the caller never waits for the
+// queue and no call goes unrecorded — counted by InlineRecordings.
 const maxQueued = 1024
 
 type recorder struct {
+	once      sync.Once
+	jobs      chan job
 	mu        sync.Mutex
-	queue     []job
-	head      int
-	running   bool
-	submitted uint64
-	done      uint64
+	submitted uint64 // jobs queued
+	done      uint64 // jobs run
 	waiters   []waiter
 	inline    atomic.Uint64
 }
@@ -280,38 +280,28 @@ type waiter struct {
 
 var background recorder
 
-// submit runs j in the background (see recorder).
-func (t *transport) submit(j job) {
-	background.submit(j)
-}
+// submit has j run in the background (see recorder).
+func (t *transport) submit(j job) { background.submit(j) }
 
 func (r *recorder) submit(j job) {
+	r.once.Do(func() {
+		r.jobs = make(chan job, maxQueued)
+		go r.work()
+	})
 	r.mu.Lock()
-	if len(r.queue)-r.head >= maxQueued {
+	if len(r.jobs) == cap(r.jobs) {
 		r.mu.Unlock()
 		r.inline.Add(1)
 		j.run()
 		return
 	}
-	r.queue = append(r.queue, j)
 	r.submitted++
-	if !r.running {
-		r.running = true
-		go r.work()
-	}
+	r.jobs <- j // never blocks: only submit sends, under r.mu, and there is room
 	r.mu.Unlock()
 }
 
 func (r *recorder) work() {
-	r.mu.Lock()
-	for r.head < len(r.queue) {
-		j := r.queue[r.head]
-		r.queue[r.head] = nil
-		r.head++
-		if r.head == len(r.queue) {
-			r.queue, r.head = r.queue[:0], 0
-		}
-		r.mu.Unlock()
+	for j := range r.jobs {
 		j.run()
 		r.mu.Lock()
 		r.done++
@@ -323,10 +313,10 @@ func (r *recorder) work() {
 				w = append(w, x)
 			}
 		}
+		clear(r.waiters[len(w):])
 		r.waiters = w
+		r.mu.Unlock()
 	}
-	r.running = false
-	r.mu.Unlock()
 }
 
 // Flush waits until every call whose response ended before Flush was called

@@ -508,6 +508,7 @@ func (d *eventDecoder) decode(data []byte, v any) error {
 	if d.dec == nil {
 		d.dec = json.NewDecoder(&d.r)
 	}
+	data = bytes.TrimRight(data, " \t\r\n") // trailing space would count as trailing data and cost the decoder
 	d.r.Reset(data)
 	start := d.dec.InputOffset()
 	err := d.dec.Decode(v)

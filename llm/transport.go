@@ -248,24 +248,93 @@ func (t *transport) responseAttrs(attrs []attribute.KeyValue, provider string, c
 // and prefix.N.tool_calls.M.id / .name / .arguments.
 func (t *transport) appendMessages(attrs []attribute.KeyValue, prefix string, msgs []message) []attribute.KeyValue {
 	for i, m := range msgs {
-		p := prefix + strconv.Itoa(i) + "."
-		attrs = append(attrs, attribute.String(p+"role", m.role))
+		k := messageKeysFor(prefix, i)
+		attrs = append(attrs, attribute.String(k.role, m.role))
 		if m.content != "" {
-			attrs = append(attrs, attribute.String(p+"content", t.capped(m.content)))
+			attrs = append(attrs, attribute.String(k.content, t.capped(m.content)))
 		}
 		if m.finishReason != "" {
-			attrs = append(attrs, attribute.String(p+"finish_reason", m.finishReason))
+			attrs = append(attrs, attribute.String(k.finish, m.finishReason))
 		}
 		for j, tc := range m.toolCalls {
-			q := prefix + strconv.Itoa(i) + semconv.GenAIToolCallsInfix + strconv.Itoa(j) + "."
+			tk := toolCallKeysFor(prefix, i, j)
 			attrs = append(attrs,
-				attribute.String(q+"id", tc.id),
-				attribute.String(q+"name", tc.name),
-				attribute.String(q+"arguments", t.capped(tc.arguments)),
+				attribute.String(tk.id, tc.id),
+				attribute.String(tk.name, tc.name),
+				attribute.String(tk.arguments, t.capped(tc.arguments)),
 			)
 		}
 	}
 	return attrs
+}
+
+// The attribute keys of the first messages and tool calls are made once:
+// building "gen_ai.prompt.3.content" for every call costs an allocation
+// per key.
+const cachedKeys = 16
+
+type messageKeys struct{ role, content, finish string }
+type toolCallKeys struct{ id, name, arguments string }
+
+var (
+	keyPrefixes  = [2]string{semconv.GenAIPromptPrefix, semconv.GenAICompletionPrefix}
+	messageCache [2][cachedKeys]messageKeys
+	toolCache    [2][cachedKeys][cachedKeys]toolCallKeys
+)
+
+func init() {
+	for x, prefix := range keyPrefixes {
+		for i := range cachedKeys {
+			messageCache[x][i] = newMessageKeys(prefix, i)
+			for j := range cachedKeys {
+				toolCache[x][i][j] = newToolCallKeys(prefix, i, j)
+			}
+		}
+	}
+}
+
+func newMessageKeys(prefix string, i int) messageKeys {
+	p := prefix + strconv.Itoa(i) + "."
+	return messageKeys{p + "role", p + "content", p + "finish_reason"}
+}
+
+func newToolCallKeys(prefix string, i, j int) toolCallKeys {
+	q := prefix + strconv.Itoa(i) + semconv.GenAIToolCallsInfix + strconv.Itoa(j) + "."
+	return toolCallKeys{q + "id", q + "name", q + "arguments"}
+}
+
+func prefixIndex(prefix string) int {
+	for x, p := range keyPrefixes {
+		if p == prefix {
+			return x
+		}
+	}
+	return -1
+}
+
+func messageKeysFor(prefix string, i int) messageKeys {
+	if x := prefixIndex(prefix); x >= 0 && i < cachedKeys {
+		return messageCache[x][i]
+	}
+	return newMessageKeys(prefix, i)
+}
+
+func toolCallKeysFor(prefix string, i, j int) toolCallKeys {
+	if x := prefixIndex(prefix); x >= 0 && i < cachedKeys && j < cachedKeys {
+		return toolCache[x][i][j]
+	}
+	return newToolCallKeys(prefix, i, j)
+}
+
+// plainString reports whether b, a JSON string's inside, holds no escape,
+// quote or control character: its value is then b itself.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // capped cuts s to the configured size at a UTF-8 boundary.
@@ -326,15 +395,18 @@ func text(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
+		return string(raw[1 : n-1]) // the common case, without a decoder
+	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if unmarshal(raw, &s) == nil {
 		return s
 	}
 	var parts []struct {
 		Type string `json:"type"`
 		Text string `json:"text"`
 	}
-	if json.Unmarshal(raw, &parts) == nil {
+	if unmarshal(raw, &parts) == nil {
 		var b strings.Builder
 		all := true
 		for _, p := range parts {
