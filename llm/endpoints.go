@@ -126,22 +126,24 @@ func (t *transport) recognise(req *http.Request) *api {
 	if e.onlyProvider && provider != e.provider {
 		return nil
 	}
-	return &api{
-		name:      provider,
-		operation: e.operation,
-		path:      r,
-		parseRequest: func(b []byte) (call, bool) {
-			c, ok := e.parseRequest(b)
-			if c.model == "" {
-				c.model = r.model
-			}
-			c.stream = c.stream || r.stream
-			return c, ok && c.model != ""
-		},
-		parseResponse: e.parseResponse,
-		newStream:     e.newStream,
-	}
+	return &api{name: provider, operation: e.operation, path: r, ep: e}
 }
+
+// parseRequest parses a request body of a's endpoint, completing the call
+// with what the path says; false when the body is not a call (no model).
+func (a *api) parseRequest(b []byte) (call, bool) {
+	c, ok := a.ep.parseRequest(b)
+	if c.model == "" {
+		c.model = a.path.model
+	}
+	c.stream = c.stream || a.path.stream
+	return c, ok && c.model != ""
+}
+
+func (a *api) parseResponse(b []byte) (result, error) { return a.ep.parseResponse(b) }
+
+// streams reports whether this package follows the endpoint's streams.
+func (a *api) streams() bool { return a.ep != nil && a.ep.newStream != nil }
 
 // callLike reports whether a request body looks like a call of a: a JSON
 // object naming its model (unless the path names it). It is checked before

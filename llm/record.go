@@ -54,7 +54,7 @@ func (r *record) request() (call, bool) {
 	case r.req.parse != nil:
 		r.call, ok = r.api.parseRequest(r.req.parse)
 		r.req.release()
-		ok = ok && (!r.call.stream || r.api.newStream != nil)
+		ok = ok && (!r.call.stream || r.api.streams())
 	case r.req.tooLarge:
 		r.call, ok = r.api.pathCall(), true
 	}

@@ -80,7 +80,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec.status, rec.statusLine = resp.StatusCode, resp.Status
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode < 400 && resp.Body != nil {
-		if a.newStream == nil {
+		if !a.streams() {
 			if isStream(ct) { // a stream this api cannot follow: as if passed through
 				rec.drop()
 				return resp, nil
@@ -88,7 +88,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else {
 			s := &streamBody{rc: resp.Body, rec: rec}
 			if s.fr = newFramer(ct, a.path.stream, s, t.cfg.maxEventBytes); s.fr != nil {
-				s.parser = a.newStream()
+				s.parser = a.ep.newStream()
 				resp.Body = s
 				return resp, nil // recorded when the stream ends
 			}
@@ -381,12 +381,10 @@ type toolCall struct{ id, name, arguments string }
 // gen_ai.provider.name) and how its bodies are read. recognise (endpoints.go)
 // builds it per request from the endpoint table and the provider table.
 type api struct {
-	name          string
-	operation     string                    // gen_ai.operation.name of the endpoint
-	path          route                     // what the URL says of the call (endpoints.go)
-	parseRequest  func([]byte) (call, bool) // false: not a call, left unrecorded; must not retain its argument
-	parseResponse func([]byte) (result, error)
-	newStream     func() streamParser // nil: streams pass through unrecorded
+	name      string
+	operation string    // gen_ai.operation.name of the endpoint
+	path      route     // what the URL says of the call (endpoints.go)
+	ep        *endpoint // the parsers (endpoints.go)
 }
 
 // text returns a message content that is a JSON string as is and joins the
