@@ -73,11 +73,11 @@ func postAndRead(b *testing.B, c *http.Client, url, body string) {
 
 // BenchmarkChatCompletion: one non-streaming Chat Completions call over
 // loopback, with tool calls and usage in the answer: direct; through the
-// transport as the caller sees it (the call is recorded in the background,
-// after the body is read); and through the transport waiting each time for
-// the call's recording (llm.Flush): the whole added work. With -cpu 1 the
-// background recording shares the one thread with the caller, so the
-// "transport" case's ns/op counts it too.
+// transport as the caller sees it ("transport": the call is recorded in the
+// background after the body is read, waited for with the timer stopped);
+// and through the transport counting the wait for the recording
+// ("transport+recorded": the whole added work; with -cpu 1, on one thread,
+// its ns/op is the CPU time).
 func BenchmarkChatCompletion(b *testing.B) {
 	resp, err := readFixture("openai_chat_tool_calls.json")
 	if err != nil {
@@ -94,11 +94,8 @@ func BenchmarkChatCompletion(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				postAndRead(b, c.client, srv.URL+"/v1/chat/completions", openAIRequest)
-				if c.wait {
-					llm.Flush(context.Background())
-				}
+				waitRecording(b, c.wait)
 			}
-			llm.Flush(context.Background()) // no recording of one case runs into the next
 		})
 	}
 }
@@ -184,3 +181,49 @@ func BenchmarkRequestBody(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkCallerPath: what the transport adds to the caller's own path,
+// without a network: the base answers at once from memory, so the direct
+// case is only net/http's client plumbing and the caller's read.
+// "transport" is the caller's path alone (the recording is waited for with
+// the timer stopped); "transport+recorded" counts the recording too.
+func BenchmarkCallerPath(b *testing.B) {
+	answer, err := readFixture("openai_chat_tool_calls.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Status: "200 OK", ContentLength: int64(len(answer)),
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   io.NopCloser(bytes.NewReader(answer)), Request: r}, nil
+	})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(discardExporter{})))
+	direct := &http.Client{Transport: base}
+	recorded := &http.Client{Transport: llm.Transport(base, llm.WithTracerProvider(tp))}
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+		wait   bool
+	}{{"direct", direct, false}, {"transport", recorded, false}, {"transport+recorded", recorded, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				postAndRead(b, c.client, "http://api.openai.com/v1/chat/completions", openAIRequest)
+				waitRecording(b, c.wait)
+			}
+		})
+	}
+}
+
+// waitRecording waits for the background recording of the call just made
+// (llm.Flush), so that each call starts with the recorder idle, as calls
+// hundreds of milliseconds apart do. timed: the wait counts in ns/op and
+// B/op (the whole added work); otherwise the timer is stopped (the caller's
+// latency alone).
+func waitRecording(b *testing.B, timed bool) {
+	if !timed {
+		b.StopTimer()
+		defer b.StartTimer()
+	}
+	llm.Flush(context.Background())
+}

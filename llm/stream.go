@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"sync"
 	"time"
 
@@ -70,8 +69,7 @@ type framer interface {
 // elements of a JSON array for application/json when the request asked for
 // a stream. nil: not a stream this package follows.
 func newFramer(contentType string, streamRequested bool, sink eventSink, maxEvent int) framer {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
+	switch mediaType(contentType) {
 	case "text/event-stream":
 		return &sseFramer{sink: sink, max: maxEvent}
 	case "application/x-ndjson":

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -130,13 +129,23 @@ func readError(resp *http.Response, rec *record, max int) *responseBody {
 
 // isStream reports a Content-Type of a stream (SSE or NDJSON).
 func isStream(contentType string) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
+	mt := mediaType(contentType)
 	return mt == "text/event-stream" || mt == "application/x-ndjson"
 }
 
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	mt := mediaType(contentType)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// mediaType returns a Content-Type's media type, lower case, without its
+// parameters (mime.ParseMediaType also parses the parameters, which are
+// not needed here, at a cost on the caller's path).
+func mediaType(contentType string) string {
+	if i := strings.IndexByte(contentType, ';'); i >= 0 {
+		contentType = contentType[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(contentType))
 }
 
 // spanName is "{operation} {model}", as the GenAI conventions name spans.
