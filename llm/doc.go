@@ -128,6 +128,9 @@
 // (or the error or headers arrived), not when the recording ran; its
 // attributes, status and timing are as if it had been recorded inline.
 //
+// A call whose span is not recording (its trace sampled out) is sent with
+// the span in its context and nothing kept or parsed.
+//
 // Call Flush before reading what the spans feed (an in-memory exporter,
 // a session's tally) or before shutting the tracer provider down: it waits
 // until every call whose response has ended is recorded. The agentops

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/semconv"
@@ -157,4 +158,26 @@ func newHijackServer(t *testing.T, sent []byte, length int) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestSampledOutCallPassesThrough: a call whose trace is sampled out is
+// sent and answered unchanged, and nothing is recorded.
+func TestSampledOutCallPassesThrough(t *testing.T) {
+	body := fixture(t, "openai_chat_tool_calls.json")
+	srv := provider(t, 200, body)
+	exp := newExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.NeverSample()))
+	client := &http.Client{Transport: llm.Transport(http.DefaultTransport, llm.WithTracerProvider(tp))}
+	resp := do(t, client, srv.URL+"/v1/chat/completions", openAIRequest)
+	if typ := fmt.Sprintf("%T", resp.Body); strings.Contains(typ, "llm.") {
+		t.Errorf("the body is wrapped (%s): nothing should be kept", typ)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("the caller got %q, %v", got, err)
+	}
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Errorf("%d spans", n)
+	}
 }

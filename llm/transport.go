@@ -68,6 +68,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	ctx, span := t.tracer.Start(req.Context(), a.spanName(),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start))
+	if !span.IsRecording() { // sampled out: nothing would be kept
+		rb.release()
+		defer span.End()
+		return t.base.RoundTrip(rb.request(req, ctx))
+	}
 	rec := &record{t: t, api: a, span: span, start: start, req: rb}
 
 	resp, err := t.base.RoundTrip(rb.request(req, ctx))
