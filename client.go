@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agentops-go/agentops/internal/exporter"
+	"github.com/agentops-go/agentops/llm"
 )
 
 // Version is the SDK's version, recorded in the host environment.
@@ -176,8 +177,12 @@ func (c *Client) Stats() Stats {
 	return Stats{Queued: s.Queued, Exported: s.Exported, Dropped: s.Dropped, Failed: s.Failed, Pending: s.Pending}
 }
 
-// Flush delivers every span ended so far, waiting until done or ctx ends.
+// Flush delivers every span ended so far, waiting until done or ctx ends;
+// LLM calls whose response has ended are recorded first (llm.Flush).
 func (c *Client) Flush(ctx context.Context) error {
+	if err := llm.Flush(ctx); err != nil {
+		return err
+	}
 	var err error
 	if perr := safely(func() { err = c.provider.ForceFlush(ctx) }); perr != nil {
 		return perr
@@ -204,6 +209,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
 		defer cancel()
 	}
+	_ = llm.Flush(ctx) // LLM calls already answered count in the sessions ended below
 	c.EndAllTraces(Indeterminate, "shutdown")
 	c.mu.Lock()
 	c.shutdown = true

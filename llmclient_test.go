@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/agentops-go/agentops"
+	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/pricing"
 	"github.com/agentops-go/agentops/semconv"
 )
@@ -93,6 +94,7 @@ func TestHTTPClientFollowsTheDefault(t *testing.T) {
 	streamChat(t, context.Background(), hc, provider.URL)
 	agentops.SetDefault(second)
 	streamChat(t, context.Background(), hc, provider.URL)
+	llm.Flush(context.Background()) // calls are recorded a moment after their response ends
 	for name, mem := range map[string][]string{"first": spanKinds(firstMem.GetSpans()), "second": spanKinds(secondMem.GetSpans())} {
 		if len(mem) != 1 || mem[0] != semconv.KindLLM {
 			t.Errorf("the %s client recorded %q, want one llm span", name, mem)

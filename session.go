@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/semconv"
 )
 
@@ -328,12 +329,16 @@ type Analytics struct {
 	Duration         time.Duration
 }
 
-// Analytics returns the session's local tally. Duration runs until the
-// session ends.
+// Analytics returns the session's local tally, LLM calls recorded by
+// package llm included once their response has ended (it waits, at most a
+// second, for llm.Flush). Duration runs until the session ends.
 func (s *Session) Analytics() Analytics {
 	if s == nil {
 		return Analytics{}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = llm.Flush(ctx) // the LLM calls answered so far are tallied (bounded: never hangs a caller)
+	cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	end := s.end
@@ -462,6 +467,7 @@ func (s *Session) EndContext(ctx context.Context, state EndState, reason string)
 	if s == nil {
 		return 0, errors.New("agentops: End on a nil session")
 	}
+	_ = llm.Flush(ctx) // LLM calls answered before End count in the session
 	if !s.finish(state, reason) {
 		s.c.log.Warn("agentops: session already ended; its end state is unchanged", "session", s.ID())
 	}

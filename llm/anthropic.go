@@ -55,7 +55,7 @@ func (r *anthropicParams) params() params {
 
 func parseAnthropicRequest(b []byte) (call, bool) {
 	var r anthropicRequest
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpChat, model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens,
@@ -89,7 +89,7 @@ func parseAnthropicResponse(b []byte) (result, error) {
 			CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
 		} `json:"usage"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	m := message{role: r.Role, finishReason: r.StopReason}

@@ -66,7 +66,7 @@ type anthropicStream struct {
 	stopped   bool // message_stop seen
 }
 
-func newAnthropicStream(call) streamParser {
+func newAnthropicStream() streamParser {
 	return &anthropicStream{msg: streamMessage{role: "assistant"}}
 }
 

@@ -12,7 +12,7 @@ import (
 func BenchmarkStreamEvent(b *testing.B) {
 	tests := []struct {
 		name      string
-		newStream func(call) streamParser
+		newStream func() streamParser
 		event     string
 		data      string
 	}{
@@ -28,7 +28,7 @@ func BenchmarkStreamEvent(b *testing.B) {
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
 			data := []byte(tt.data)
-			p := tt.newStream(call{})
+			p := tt.newStream()
 			b.ReportAllocs()
 			for b.Loop() {
 				if !p.event(tt.event, data) {

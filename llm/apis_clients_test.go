@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/pricing"
@@ -383,6 +382,58 @@ func TestClientsRecordCalls(t *testing.T) {
 			want:  map[string]any{semconv.GenAICacheReadTokens: int64(1024), semconv.GenAIReasoningTokens: int64(250)},
 		},
 		{
+			name:   "openai-go streaming on DeepSeek: cache hits from prompt_cache_hit_tokens",
+			routes: map[string]string{"api.deepseek.com/chat/completions": "deepseek_chat_stream.sse"},
+			do: func(t *testing.T, hc *http.Client, f *fakeProviders) {
+				c := openai.NewClient(option.WithBaseURL("https://api.deepseek.com/"), option.WithHTTPClient(hc), option.WithAPIKey("k"), option.WithMaxRetries(0))
+				stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
+					Model:         "deepseek-v4-pro",
+					Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi")},
+					StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+				})
+				for stream.Next() {
+				}
+				if err := stream.Err(); err != nil {
+					t.Fatal(err)
+				}
+				stream.Close()
+			},
+			spanName: "chat deepseek-v4-pro", provider: "deepseek", model: "deepseek-v4-pro", priced: true,
+			usage: pricing.Usage{Input: 64, Output: 3, CacheRead: 60},
+			want: map[string]any{semconv.GenAICacheReadTokens: int64(60), semconv.GenAITotalTokens: int64(67),
+				"gen_ai.completion.0.content": "Hello!"},
+		},
+		{
+			name:   "go-openai streaming on Groq: usage from x_groq.usage",
+			routes: map[string]string{"api.groq.com/openai/v1/chat/completions": "groq_chat_stream.sse"},
+			do: func(t *testing.T, hc *http.Client, f *fakeProviders) {
+				cfg := goopenai.DefaultConfig("k")
+				cfg.BaseURL, cfg.HTTPClient = "https://api.groq.com/openai/v1", hc
+				stream, err := goopenai.NewClientWithConfig(cfg).CreateChatCompletionStream(ctx, goopenai.ChatCompletionRequest{
+					Model:    "llama-3.3-70b-versatile",
+					Messages: []goopenai.ChatCompletionMessage{{Role: goopenai.ChatMessageRoleUser, Content: "Why are fast models useful?"}},
+					Stream:   true,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for {
+					if _, err := stream.Recv(); err != nil {
+						if err != io.EOF {
+							t.Fatal(err)
+						}
+						break
+					}
+				}
+				stream.Close()
+			},
+			spanName: "chat llama-3.3-70b-versatile", provider: "groq", model: "llama-3.3-70b-versatile", priced: true,
+			usage: pricing.Usage{Input: 18, Output: 6},
+			want: map[string]any{semconv.GenAITotalTokens: int64(24),
+				"gen_ai.completion.0.content": "Fast models keep latency low."},
+			absent: []string{semconv.LLMUsageUnreported},
+		},
+		{
 			name:   "openai-go on OpenRouter",
 			routes: map[string]string{"openrouter.ai/api/v1/chat/completions": "openrouter_chat.json"},
 			do: func(t *testing.T, hc *http.Client, f *fakeProviders) {
@@ -472,7 +523,7 @@ func TestClientsRecordCalls(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeProviders(t, tt.routes)
-			exp := tracetest.NewInMemoryExporter()
+			exp := newExporter()
 			hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, tt.opts...)...)}
 			tt.do(t, hc, f)
 
@@ -548,7 +599,7 @@ func jsonEqual(a, b any) bool {
 
 func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 	f := newFakeProviders(t, map[string]string{"api.anthropic.com/v1/messages/count_tokens": "anthropic_count_tokens.json"})
-	exp := tracetest.NewInMemoryExporter()
+	exp := newExporter()
 	hc := &http.Client{Transport: llm.Transport(f.base(), llm.WithTracerProvider(tracerProvider(exp)))}
 	c := anthropic.NewClient(anthropicoption.WithHTTPClient(hc), anthropicoption.WithAPIKey("k"), anthropicoption.WithMaxRetries(0))
 	r, err := c.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{
@@ -569,7 +620,7 @@ func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 	}
 }
 
-func tracerProvider(exp *tracetest.InMemoryExporter) *sdktrace.TracerProvider {
+func tracerProvider(exp exporter) *sdktrace.TracerProvider {
 	return sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 }
 
@@ -578,7 +629,7 @@ func tracerProvider(exp *tracetest.InMemoryExporter) *sdktrace.TracerProvider {
 // and are cut to the content cap by dropping schemas, staying valid JSON.
 func TestToolDefinitionsWithoutContent(t *testing.T) {
 	f := newFakeProviders(t, map[string]string{"/v1/chat/completions": "openai_chat_tool_calls.json"})
-	exp := tracetest.NewInMemoryExporter()
+	exp := newExporter()
 	hc := &http.Client{Transport: llm.Transport(f.base(), llm.WithTracerProvider(tracerProvider(exp)),
 		llm.WithContentCapture(false), llm.WithMaxContentBytes(120))}
 	postJSON(t, hc, "https://api.openai.com/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"secret"}],

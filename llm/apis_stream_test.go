@@ -17,7 +17,6 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 	goopenai "github.com/sashabaranov/go-openai"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/pricing"
@@ -161,7 +160,7 @@ func TestStreamedCallsRecorded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeProviders(t, tt.routes)
-			exp := tracetest.NewInMemoryExporter()
+			exp := newExporter()
 			hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, tt.opts...)...)}
 			tt.do(t, hc, f)
 

@@ -503,7 +503,7 @@ func splitJSONArray(t *testing.T, b []byte) []streamEvent {
 func TestStreamParsers(t *testing.T) {
 	tests := []struct {
 		name         string
-		newStream    func(call) streamParser
+		newStream    func() streamParser
 		events       func(*testing.T) []streamEvent
 		cut          int   // feed only the first cut events (0: all)
 		wantOutput   []int // indexes of the events that carry output
@@ -598,7 +598,7 @@ func TestStreamParsers(t *testing.T) {
 			if tt.cut > 0 {
 				events = events[:tt.cut]
 			}
-			p := tt.newStream(call{})
+			p := tt.newStream()
 			var outputs []int
 			for i, e := range events {
 				// The framing reuses its buffer: hand the parser a copy and
@@ -642,7 +642,7 @@ func inlineEvents(data ...string) func(*testing.T) []streamEvent {
 func TestStreamFailures(t *testing.T) {
 	tests := []struct {
 		name         string
-		newStream    func(call) streamParser
+		newStream    func() streamParser
 		events       []streamEvent
 		wantComplete bool
 		want         result
@@ -695,7 +695,7 @@ func TestStreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := tt.newStream(call{})
+			p := tt.newStream()
 			for _, e := range tt.events {
 				p.event(e.name, e.data)
 			}

@@ -137,3 +137,7 @@ type readCloser struct {
 	io.Reader
 	io.Closer
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -6,7 +6,7 @@ const benchChunk = `{"id":"chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2","object":"cha
 
 // BenchmarkOpenAIChunk: the parse of one streamed chat completion chunk.
 func BenchmarkOpenAIChunk(b *testing.B) {
-	p := newOpenAIStream(call{})
+	p := newOpenAIStream()
 	data := []byte(benchChunk)
 	b.ReportAllocs()
 	for b.Loop() {

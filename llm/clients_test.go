@@ -82,7 +82,7 @@ func (s *streamServer) requests() []string {
 }
 
 // llmSpan returns the one llm span among the recorded spans.
-func llmSpan(t *testing.T, exp *tracetest.InMemoryExporter) tracetest.SpanStub {
+func llmSpan(t *testing.T, exp exporter) tracetest.SpanStub {
 	t.Helper()
 	var found []tracetest.SpanStub
 	for _, s := range exp.GetSpans() {

@@ -19,7 +19,7 @@ func parseCompletionsRequest(b []byte) (call, bool) {
 		MaxTokens   *int64          `json:"max_tokens"`
 		openAIParams
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpTextCompletion, model: r.Model, stream: r.Stream,
@@ -37,11 +37,11 @@ func prompts(raw json.RawMessage) []string {
 		return nil
 	}
 	var one string
-	if json.Unmarshal(raw, &one) == nil {
+	if unmarshal(raw, &one) == nil {
 		return []string{one}
 	}
 	var many []string
-	if json.Unmarshal(raw, &many) == nil {
+	if unmarshal(raw, &many) == nil {
 		return many
 	}
 	return []string{string(raw)}
@@ -60,7 +60,7 @@ type completionsChunk struct {
 
 func parseCompletionsResponse(b []byte) (result, error) {
 	var r completionsChunk
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	out := result{id: r.ID, model: r.Model}
@@ -90,7 +90,7 @@ type streamedChoice struct {
 	finish string
 }
 
-func newCompletionsStream(call) streamParser { return &completionsStream{} }
+func newCompletionsStream() streamParser { return &completionsStream{} }
 
 func (s *completionsStream) event(_ string, data []byte) bool {
 	if string(data) == "[DONE]" {
@@ -103,7 +103,7 @@ func (s *completionsStream) event(_ string, data []byte) bool {
 		return false
 	}
 	var c completionsChunk
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := unmarshal(data, &c); err != nil {
 		if s.done.failure == nil {
 			s.done.failure = &failure{typ: "malformed_response", message: "parse completions stream event: " + err.Error()}
 		}

@@ -84,7 +84,8 @@
 // agentops.llm.request.stream_include_usage), Anthropic in message_start
 // and message_delta, cache tokens included.
 //
-// The span ends at the first of:
+// The stream ends, and with it the span (its end time; see Recording), at
+// the first of:
 //
 //   - EOF: the stream is complete.
 //   - A read error (a connection cut mid-stream, a canceled context): error
@@ -101,11 +102,55 @@
 //
 // A stream that is neither read to its end nor closed leaks its span: it
 // never ends and is never exported. The http.Client contract already
-// requires closing every response body.
+// requires closing every response body. The same holds for a non-streamed
+// response (see Recording).
 //
 // An error event inside a successful stream (Anthropic's "error" event,
 // OpenAI's {"error": ...} chunk) and an event that is not valid JSON give
 // the span an error status; parsing goes on.
+//
+// # Recording
+//
+// Nothing is parsed on the caller's path. RoundTrip recognises the call by
+// its path, keeps the request bytes (a quick look checks that they are a
+// JSON object naming a model, unless the path names it), starts the span
+// and sends the request with the span in its context. A non-streamed JSON
+// answer is handed back at once behind a body that passes every Read
+// through unchanged and keeps the bytes read (up to WithMaxResponseBytes,
+// DefaultMaxResponseBytes 8 MiB; past it the bytes still pass, the call is
+// recorded without its response and agentops.llm.response.unrecorded says
+// why). When the response ends — read to EOF, a read error, Close, or no
+// body to follow (a transport error, a body that is not JSON) — the call
+// is handed to a background recorder: one goroutine per process, parked
+// while idle, that parses the request and the answer, sets the span's
+// attributes and status, and ends the span with the time the response
+// ended. So the span's end is when the body was read to its end or closed
+// (or the error or headers arrived), not when the recording ran; its
+// attributes, status and timing are as if it had been recorded inline.
+//
+// A call whose span is not recording (its trace sampled out) is sent with
+// the span in its context and nothing kept or parsed.
+//
+// Call Flush before reading what the spans feed (an in-memory exporter,
+// a session's tally) or before shutting the tracer provider down: it waits
+// until every call whose response has ended is recorded. The agentops
+// package's Flush, Shutdown, Session.End and Session.Analytics call it.
+// At most 1,024 calls wait for the recorder; past that a call is recorded
+// on the goroutine that ended its response (the caller is never made to
+// wait for room, and no call goes unrecorded), counted by
+// InlineRecordings.
+//
+// A non-streamed body closed before its end is parsed as far as it was
+// read: a whole JSON answer (clients that decode with json.Decoder stop at
+// the value's end and close) is recorded in full; otherwise the call is
+// recorded with its request and agentops.llm.response.abandoned, without
+// error. A body neither read to its end nor closed never ends its span,
+// and the call is not recorded. Error answers (HTTP 4xx and 5xx with a JSON
+// body) are read before RoundTrip returns, as clients that retry close them
+// unread, and handed back as a reader of the same bytes ending with the
+// same read error. A body that passed the quick look but does not parse as
+// a call (not JSON, no model) leaves its span unended, never exported: the
+// call is unrecorded as if it had passed through.
 //
 // # Failures
 //
@@ -124,8 +169,8 @@
 // and the body to send. The body is copied at most once. When the request
 // has GetBody (http.NewRequest with a bytes or strings reader, and the
 // OpenAI and Anthropic clients), a copy from GetBody is read into a pooled
-// buffer to parse and the request's own Body and GetBody are sent
-// unchanged; otherwise the body is read once, into a buffer sized from
+// buffer, kept until the call is recorded, and the request's own Body and
+// GetBody are sent unchanged; otherwise the body is read once, into a buffer sized from
 // ContentLength when known, and the sent Body and GetBody both replay it,
 // so the transport's own retries can resend it.
 //
@@ -140,7 +185,6 @@
 //   - Each recorded prompt or completion value is cut at
 //     WithMaxContentBytes (DefaultMaxContentBytes, 64 KiB) on a UTF-8
 //     boundary; WithContentCapture(false) records no content at all.
-//   - A non-streamed JSON response is read whole before RoundTrip returns
-//     and handed back as a reader of the same bytes, ending with the same
-//     read error if there was one.
+//   - A non-streamed response body is kept up to WithMaxResponseBytes
+//     (DefaultMaxResponseBytes, 8 MiB) to be recorded (see Recording).
 package llm

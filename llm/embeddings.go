@@ -17,7 +17,7 @@ func parseEmbeddingsRequest(b []byte) (call, bool) {
 		Dimensions     *int64          `json:"dimensions"`
 		EncodingFormat string          `json:"encoding_format"`
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpEmbeddings, model: r.Model}
@@ -33,7 +33,7 @@ func parseEmbeddingsRequest(b []byte) (call, bool) {
 // is one; a list of strings or of token-id lists is one per element.
 func inputCount(raw json.RawMessage) int {
 	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
+	if unmarshal(raw, &list) != nil {
 		if len(raw) == 0 || string(raw) == "null" {
 			return 0
 		}
@@ -50,7 +50,7 @@ func parseEmbeddingsResponse(b []byte) (result, error) {
 		Model string       `json:"model"`
 		Usage *compatUsage `json:"usage"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	out := result{model: r.Model}

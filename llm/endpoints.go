@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 
@@ -14,7 +15,7 @@ type endpoint struct {
 	onlyProvider  bool   // recognised only when the host or config names provider (generic paths)
 	parseRequest  func([]byte) (call, bool)
 	parseResponse func([]byte) (result, error)
-	newStream     func(call) streamParser
+	newStream     func() streamParser
 }
 
 var (
@@ -125,21 +126,43 @@ func (t *transport) recognise(req *http.Request) *api {
 	if e.onlyProvider && provider != e.provider {
 		return nil
 	}
-	return &api{
-		name:      provider,
-		operation: e.operation,
-		path:      r,
-		parseRequest: func(b []byte) (call, bool) {
-			c, ok := e.parseRequest(b)
-			if c.model == "" {
-				c.model = r.model
-			}
-			c.stream = c.stream || r.stream
-			return c, ok && c.model != ""
-		},
-		parseResponse: e.parseResponse,
-		newStream:     e.newStream,
+	return &api{name: provider, operation: e.operation, path: r, ep: e}
+}
+
+// parseRequest parses a request body of a's endpoint, completing the call
+// with what the path says; false when the body is not a call (no model).
+func (a *api) parseRequest(b []byte) (call, bool) {
+	c, ok := a.ep.parseRequest(b)
+	if c.model == "" {
+		c.model = a.path.model
 	}
+	c.stream = c.stream || a.path.stream
+	return c, ok && c.model != ""
+}
+
+func (a *api) parseResponse(b []byte) (result, error) { return a.ep.parseResponse(b) }
+
+// streams reports whether this package follows the endpoint's streams.
+func (a *api) streams() bool { return a.ep != nil && a.ep.newStream != nil }
+
+// callLike reports whether a request body looks like a call of a: a JSON
+// object naming its model (unless the path names it). It is checked before
+// sending, without parsing; the parse after the response has the last word
+// (record.request).
+func (a *api) callLike(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return false
+	}
+	return a.path.model != "" || bytes.Contains(b, modelKey)
+}
+
+var modelKey = []byte(`"model"`)
+
+// spanName is the span's name before the request is parsed: the operation
+// and the model the path names (record.finish renames it after the parse).
+func (a *api) spanName() string {
+	return spanName(call{operation: a.operation, model: a.path.model})
 }
 
 // pathCall is the call as far as the URL tells: what is recorded of a

@@ -19,11 +19,11 @@ func apiError(b []byte) (f failure, ok bool) {
 	var e struct {
 		Error json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(b, &e) != nil || len(e.Error) == 0 || string(e.Error) == "null" {
+	if unmarshal(b, &e) != nil || len(e.Error) == 0 || string(e.Error) == "null" {
 		return failure{}, false
 	}
 	var msg string
-	if json.Unmarshal(e.Error, &msg) == nil {
+	if unmarshal(e.Error, &msg) == nil {
 		return failure{message: msg}, true
 	}
 	var o struct {
@@ -32,7 +32,7 @@ func apiError(b []byte) (f failure, ok bool) {
 		Code    json.RawMessage `json:"code"`
 		Message string          `json:"message"`
 	}
-	if json.Unmarshal(e.Error, &o) != nil {
+	if unmarshal(e.Error, &o) != nil {
 		return failure{}, false
 	}
 	f = failure{typ: o.Type, message: o.Message}

@@ -104,7 +104,7 @@ func parseGeminiRequest(b []byte) (call, bool) {
 		GenerationConfig  *geminiGenerationConfig `json:"generationConfig"`
 		GenerationConfigS *geminiGenerationConfig `json:"generation_config"`
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpGenerateContent}
@@ -243,7 +243,7 @@ func (u *geminiUsage) usage() (*pricing.Usage, int64) {
 
 func parseGeminiResponse(b []byte) (result, error) {
 	var r geminiResponse
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	out := result{id: r.ResponseID, model: r.ModelVersion}
@@ -277,7 +277,7 @@ type streamedCandidate struct {
 	finish string
 }
 
-func newGeminiStream(call) streamParser { return &geminiStream{} }
+func newGeminiStream() streamParser { return &geminiStream{} }
 
 func (s *geminiStream) event(_ string, data []byte) bool {
 	if f := streamFailure(data); f != nil {
@@ -285,7 +285,7 @@ func (s *geminiStream) event(_ string, data []byte) bool {
 		return false
 	}
 	var r geminiResponse
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := unmarshal(data, &r); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse gemini stream event: " + err.Error()})
 		return false
 	}

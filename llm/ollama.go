@@ -74,7 +74,7 @@ func parseOllamaChatRequest(b []byte) (call, bool) {
 		ollamaRequest
 		Messages []ollamaMessage `json:"messages"`
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := r.call(semconv.OpChat)
@@ -90,7 +90,7 @@ func parseOllamaGenerateRequest(b []byte) (call, bool) {
 		System string `json:"system"`
 		Prompt string `json:"prompt"`
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := r.call(semconv.OpTextCompletion)
@@ -123,7 +123,7 @@ func (r *ollamaResponse) usage() (*pricing.Usage, int64) {
 
 func parseOllamaResponse(b []byte) (result, error) {
 	var r ollamaResponse
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	m := message{role: "assistant", content: r.Response}
@@ -149,7 +149,7 @@ type ollamaStream struct {
 	failure *failure
 }
 
-func newOllamaStream(call) streamParser { return &ollamaStream{} }
+func newOllamaStream() streamParser { return &ollamaStream{} }
 
 func (s *ollamaStream) event(_ string, data []byte) bool {
 	if f := streamFailure(data); f != nil {
@@ -157,7 +157,7 @@ func (s *ollamaStream) event(_ string, data []byte) bool {
 		return false
 	}
 	var r ollamaResponse
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := unmarshal(data, &r); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse ollama stream line: " + err.Error()})
 		return false
 	}

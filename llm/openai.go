@@ -70,7 +70,7 @@ func (m openAIMessage) message(finish string) message {
 
 func parseOpenAIRequest(b []byte) (call, bool) {
 	var r openAIRequest
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpChat, model: r.Model, temperature: r.Temperature, topP: r.TopP, maxTokens: r.MaxTokens,
@@ -98,7 +98,7 @@ func parseOpenAIResponse(b []byte) (result, error) {
 		} `json:"choices"`
 		Usage *compatUsage `json:"usage"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	out := result{id: r.ID, model: r.Model}

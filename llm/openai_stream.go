@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-
-	"github.com/agentops-go/agentops/pricing"
 )
 
 // OpenAI Chat Completions streaming,
@@ -14,7 +12,12 @@ import (
 // arrive as deltas keyed by index, tool calls as deltas keyed by their own
 // index (id and name in the first, arguments in fragments). With
 // stream_options.include_usage the last chunk has no choices and carries
-// the usage; without it there is none.
+// the usage; without it there is none — except on Groq, whose last content
+// chunk carries it in x_groq.usage
+// (https://console.groq.com/docs/api-reference#chat-create). Usage is read
+// as in the non-streamed answer (compatUsage), so the cache tokens of
+// compatible hosts (DeepSeek's prompt_cache_hit_tokens, cache_write_tokens)
+// count.
 
 type openAIChunk struct {
 	ID      repeated `json:"id"`
@@ -37,20 +40,11 @@ type openAIChunk struct {
 		} `json:"delta"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *openAIUsage `json:"usage"`
+	Usage *compatUsage `json:"usage"` // the last chunk's, with stream_options.include_usage
+	XGroq *struct {
+		Usage *compatUsage `json:"usage"` // Groq: on the last chunk, whether or not include_usage is set
+	} `json:"x_groq"`
 	Error *openAIError `json:"error"`
-}
-
-type openAIUsage struct {
-	PromptTokens        int64 `json:"prompt_tokens"`
-	CompletionTokens    int64 `json:"completion_tokens"`
-	TotalTokens         int64 `json:"total_tokens"`
-	PromptTokensDetails struct {
-		CachedTokens int64 `json:"cached_tokens"`
-	} `json:"prompt_tokens_details"`
-	CompletionTokensDetails struct {
-		ReasoningTokens int64 `json:"reasoning_tokens"`
-	} `json:"completion_tokens_details"`
 }
 
 type openAIError struct {
@@ -85,7 +79,7 @@ type openAIStream struct {
 	id      string
 	model   string
 	choices []streamMessage
-	usage   *openAIUsage
+	usage   *compatUsage
 	failure *failure
 }
 
@@ -101,7 +95,7 @@ type streamToolCall struct {
 	args     []byte
 }
 
-func newOpenAIStream(call) streamParser { return new(openAIStream) }
+func newOpenAIStream() streamParser { return new(openAIStream) }
 
 func (p *openAIStream) event(_ string, data []byte) bool {
 	ch := &p.chunk
@@ -129,8 +123,11 @@ func (p *openAIStream) event(_ string, data []byte) bool {
 	if p.model == "" {
 		p.model = string(ch.Model)
 	}
-	if ch.Usage != nil {
+	switch {
+	case ch.Usage != nil:
 		p.usage = ch.Usage
+	case ch.XGroq != nil && ch.XGroq.Usage != nil && p.usage == nil:
+		p.usage = ch.XGroq.Usage
 	}
 	output := false
 	for i := range ch.Choices {
@@ -186,20 +183,7 @@ func (p *openAIStream) result() result {
 	for i := range p.choices {
 		r.completions = append(r.completions, p.choices[i].message())
 	}
-	if u := p.usage; u != nil {
-		// As in parseOpenAIResponse: cached tokens are already in
-		// prompt_tokens, reasoning tokens in completion_tokens.
-		r.usage = &pricing.Usage{
-			Input:     u.PromptTokens,
-			Output:    u.CompletionTokens,
-			CacheRead: u.PromptTokensDetails.CachedTokens,
-			Reasoning: u.CompletionTokensDetails.ReasoningTokens,
-		}
-		r.total = u.TotalTokens
-		if r.total == 0 {
-			r.total = u.PromptTokens + u.CompletionTokens
-		}
-	}
+	r.usage, r.total = p.usage.usage() // as parseOpenAIResponse reads it: compatible hosts' cache tokens too
 	return r
 }
 

@@ -19,6 +19,7 @@ type config struct {
 	maxContentBytes int
 	prices          *pricing.Table
 	maxRequestBytes int64
+	maxRespBytes    int
 	maxEventBytes   int
 	provider        string            // WithProvider (providers.go)
 	hostProviders   map[string]string // WithHostProvider (providers.go)
@@ -29,6 +30,7 @@ func newConfig(opts []Option) config {
 		captureContent:  true,
 		maxContentBytes: DefaultMaxContentBytes,
 		maxRequestBytes: DefaultMaxRequestBytes,
+		maxRespBytes:    DefaultMaxResponseBytes,
 		maxEventBytes:   DefaultMaxEventBytes,
 	}
 	for _, o := range opts {
@@ -79,6 +81,19 @@ func WithMaxRequestBytes(n int64) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.maxRequestBytes = n
+		}
+	}
+}
+
+// WithMaxResponseBytes caps the non-streamed response body kept to record
+// a call at n bytes (DefaultMaxResponseBytes unless set). The caller still
+// gets every byte; past the cap the transport stops keeping them and the
+// call is recorded without its response: no completion or usage, the
+// attribute agentops.llm.response.unrecorded saying why.
+func WithMaxResponseBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxRespBytes = n
 		}
 	}
 }

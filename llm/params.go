@@ -112,14 +112,14 @@ func stopSequences(raw json.RawMessage) []string {
 		return nil
 	}
 	var one string
-	if json.Unmarshal(raw, &one) == nil {
+	if unmarshal(raw, &one) == nil {
 		if one == "" {
 			return nil
 		}
 		return []string{one}
 	}
 	var many []string
-	json.Unmarshal(raw, &many) // not a list of strings: none recorded
+	unmarshal(raw, &many) // not a list of strings: none recorded
 	return many
 }
 
@@ -135,7 +135,7 @@ func openAIResponseFormat(raw json.RawMessage, p *params) {
 			Name string `json:"name"`
 		} `json:"json_schema"`
 	}
-	if json.Unmarshal(raw, &f) != nil {
+	if unmarshal(raw, &f) != nil {
 		return
 	}
 	setFormat(p, f.Type, f.JSONSchema.Name)
@@ -174,7 +174,7 @@ func openAITools(raw json.RawMessage) []toolDef {
 			Description string `json:"description"`
 		} `json:"custom"`
 	}
-	if json.Unmarshal(raw, &tools) != nil {
+	if unmarshal(raw, &tools) != nil {
 		return nil
 	}
 	out := make([]toolDef, 0, len(tools))

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/attribute"
 	"os"
 	"testing"
 
@@ -38,8 +39,8 @@ func BenchmarkCallParts(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, span := tr.tracer.Start(context.Background(), "chat gpt-4o", trace.WithSpanKind(trace.SpanKindClient))
-			tr.recordRequest(span, "openai", c)
-			tr.recordResponse(span, "openai", c, r)
+			attrs := tr.requestAttrs(make([]attribute.KeyValue, 0, 64), "openai", c)
+			span.SetAttributes(tr.responseAttrs(attrs, "openai", c, r)...)
 			span.End()
 		}
 	})

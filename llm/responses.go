@@ -32,7 +32,7 @@ func parseResponsesRequest(b []byte) (call, bool) {
 			} `json:"format"`
 		} `json:"text"`
 	}
-	if json.Unmarshal(b, &r) != nil {
+	if unmarshal(b, &r) != nil {
 		return call{}, false
 	}
 	c := call{operation: semconv.OpChat, model: r.Model, stream: r.Stream,
@@ -69,11 +69,11 @@ func responsesInput(raw json.RawMessage) []message {
 		return nil
 	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if unmarshal(raw, &s) == nil {
 		return []message{{role: "user", content: s}}
 	}
 	var items []responsesItem
-	if json.Unmarshal(raw, &items) != nil {
+	if unmarshal(raw, &items) != nil {
 		return []message{{role: "user", content: string(raw)}}
 	}
 	var out []message
@@ -103,7 +103,7 @@ func responsesText(raw json.RawMessage) string {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if unmarshal(raw, &s) == nil {
 		return s
 	}
 	var parts []struct {
@@ -111,7 +111,7 @@ func responsesText(raw json.RawMessage) string {
 		Text    string `json:"text"`
 		Refusal string `json:"refusal"`
 	}
-	if json.Unmarshal(raw, &parts) != nil {
+	if unmarshal(raw, &parts) != nil {
 		return string(raw)
 	}
 	var b strings.Builder
@@ -158,7 +158,7 @@ type responsesObject struct {
 
 func parseResponsesResponse(b []byte) (result, error) {
 	var r responsesObject
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshal(b, &r); err != nil {
 		return result{}, err
 	}
 	return r.result(), nil
@@ -238,7 +238,7 @@ type streamedCall struct {
 	args     []byte // not a strings.Builder: the slice of calls copies its elements
 }
 
-func newResponsesStream(call) streamParser { return &responsesStream{} }
+func newResponsesStream() streamParser { return &responsesStream{} }
 
 func (s *responsesStream) event(name string, data []byte) bool {
 	var e struct {
@@ -250,7 +250,7 @@ func (s *responsesStream) event(name string, data []byte) bool {
 		Code        string           `json:"code"`    // of an error event
 		Message     string           `json:"message"` // of an error event
 	}
-	if err := json.Unmarshal(data, &e); err != nil {
+	if err := unmarshal(data, &e); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse responses stream event: " + err.Error()})
 		return false
 	}

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agentops-go/agentops/semconv"
 )
@@ -71,8 +69,7 @@ type framer interface {
 // elements of a JSON array for application/json when the request asked for
 // a stream. nil: not a stream this package follows.
 func newFramer(contentType string, streamRequested bool, sink eventSink, maxEvent int) framer {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
+	switch mediaType(contentType) {
 	case "text/event-stream":
 		return &sseFramer{sink: sink, max: maxEvent}
 	case "application/x-ndjson":
@@ -378,16 +375,13 @@ func (f *arrayFramer) emit(tail []byte) error {
 func (f *arrayFramer) end() {}
 
 // streamBody is a streamed response body: every Read passes through
-// unchanged and feeds the framer; the span ends at EOF, at a read error or
-// at Close, whichever comes first. Read and Close may be called from
+// unchanged and feeds the framer; the stream ends at EOF, at a read error or
+// at Close, whichever comes first, and its record is then handed to the
+// background recorder (record.go). Read and Close may be called from
 // different goroutines.
 type streamBody struct {
 	rc     io.ReadCloser
-	t      *transport
-	span   trace.Span
-	api    *api
-	call   call
-	start  time.Time
+	rec    *record
 	parser streamParser
 
 	mu          sync.Mutex
@@ -397,6 +391,7 @@ type streamBody struct {
 	firstChunk  time.Time
 	firstOutput time.Time
 	ended       bool
+	abandoned   bool
 }
 
 func (s *streamBody) Read(p []byte) (int, error) {
@@ -425,8 +420,8 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close ends the span if the stream has not ended: a stream closed before
-// its end is abandoned (see the package documentation).
+// Close ends the stream if it has not ended: a stream closed before its end
+// is abandoned (see the package documentation).
 func (s *streamBody) Close() error {
 	err := s.rc.Close()
 	s.mu.Lock()
@@ -455,39 +450,42 @@ func (s *streamBody) onEvent(name string, data []byte) {
 	}
 }
 
-// finish records what the stream gave and ends the span; s.mu is held.
+// finish ends the stream and hands its record over; s.mu is held. Nothing
+// touches the parser after: the recorder reads it alone.
 func (s *streamBody) finish(readErr error, abandoned bool) {
-	s.ended = true
-	span := s.span
-	attrs := []attribute.KeyValue{attribute.Int(semconv.LLMStreamChunks, s.events)}
-	if !s.firstChunk.IsZero() {
-		attrs = append(attrs, attribute.Float64(semconv.GenAITimeToFirstChunk, s.firstChunk.Sub(s.start).Seconds()))
-	}
-	if !s.firstOutput.IsZero() {
-		attrs = append(attrs, attribute.Float64(semconv.LLMTimeToFirstToken, s.firstOutput.Sub(s.start).Seconds()))
-	}
-	if abandoned {
-		attrs = append(attrs, attribute.Bool(semconv.LLMStreamAbandoned, true))
-	}
-	if s.unparsed != nil {
-		attrs = append(attrs, attribute.String(semconv.LLMStreamUnparsed, s.unparsed.Error()))
-	}
-	span.SetAttributes(attrs...)
-	r := s.parser.result()
-	s.t.recordResponse(span, s.api.name, s.call, r)
-	switch {
-	case readErr != nil:
-		span.RecordError(readErr)
-		span.SetAttributes(attribute.String(semconv.ErrorType, errorType(readErr)))
-		span.SetStatus(codes.Error, readErr.Error())
-	case r.failure != nil:
-		span.SetAttributes(
-			attribute.String(semconv.ErrorType, r.failure.typ),
-			attribute.String(semconv.ErrorMessage, r.failure.message),
-		)
-		span.SetStatus(codes.Error, r.failure.message)
-	}
-	span.End()
+	s.ended, s.abandoned = true, abandoned
+	s.rec.err, s.rec.end = readErr, time.Now()
+	s.rec.t.submit(s)
+}
+
+// run records what the stream gave and ends the span.
+func (s *streamBody) run() {
+	rec := s.rec
+	rec.finish(func(attrs []attribute.KeyValue, c call) []attribute.KeyValue {
+		attrs = append(attrs, attribute.Int(semconv.LLMStreamChunks, s.events))
+		if !s.firstChunk.IsZero() {
+			attrs = append(attrs, attribute.Float64(semconv.GenAITimeToFirstChunk, s.firstChunk.Sub(rec.start).Seconds()))
+		}
+		if !s.firstOutput.IsZero() {
+			attrs = append(attrs, attribute.Float64(semconv.LLMTimeToFirstToken, s.firstOutput.Sub(rec.start).Seconds()))
+		}
+		if s.abandoned {
+			attrs = append(attrs, attribute.Bool(semconv.LLMStreamAbandoned, true))
+		}
+		if s.unparsed != nil {
+			attrs = append(attrs, attribute.String(semconv.LLMStreamUnparsed, s.unparsed.Error()))
+		}
+		r := s.parser.result()
+		attrs = rec.t.responseAttrs(attrs, rec.api.name, c, r)
+		if rec.err == nil && r.failure != nil {
+			attrs = append(attrs,
+				attribute.String(semconv.ErrorType, r.failure.typ),
+				attribute.String(semconv.ErrorMessage, r.failure.message),
+			)
+			rec.span.SetStatus(codes.Error, r.failure.message)
+		}
+		return attrs
+	})
 }
 
 // eventDecoder decodes one JSON value per call and keeps its decoder's
@@ -508,6 +506,7 @@ func (d *eventDecoder) decode(data []byte, v any) error {
 	if d.dec == nil {
 		d.dec = json.NewDecoder(&d.r)
 	}
+	data = bytes.TrimRight(data, " \t\r\n") // trailing space would count as trailing data and cost the decoder
 	d.r.Reset(data)
 	start := d.dec.InputOffset()
 	err := d.dec.Decode(v)

@@ -206,8 +206,8 @@ func TestStreamBodyFramings(t *testing.T) {
 			tr := Transport(nil, WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))).(*transport)
 			_, span := tr.tracer.Start(context.Background(), "call")
 			p := &recordingParser{}
-			s := &streamBody{rc: io.NopCloser(strings.NewReader(tt.body)), t: tr, span: span,
-				api: &api{name: "test"}, call: call{stream: true}, start: time.Now(), parser: p}
+			rec := &record{t: tr, span: span, api: &api{name: "test"}, call: call{stream: true}, parsed: true, start: time.Now()}
+			s := &streamBody{rc: io.NopCloser(strings.NewReader(tt.body)), rec: rec, parser: p}
 			s.fr = newFramer(tt.contentType, true, s, DefaultMaxEventBytes)
 			var got []byte
 			if tt.closeEarly { // read every byte, but not the EOF
@@ -225,6 +225,7 @@ func TestStreamBodyFramings(t *testing.T) {
 			if strings.Join(p.events, "\x00") != strings.Join(tt.want, "\x00") {
 				t.Errorf("events %q, want %q", p.events, tt.want)
 			}
+			Flush(context.Background())
 			spans := exp.GetSpans()
 			if len(spans) != 1 {
 				t.Fatalf("%d spans", len(spans))
@@ -276,7 +277,7 @@ func TestEventDecoder(t *testing.T) {
 // TestOpenAIChunkIDsRepeat: id and model are kept while chunks repeat them
 // and replaced when a chunk differs (escapes included).
 func TestOpenAIChunkIDsRepeat(t *testing.T) {
-	p := newOpenAIStream(call{}).(*openAIStream)
+	p := newOpenAIStream().(*openAIStream)
 	for _, c := range []string{`{"id":"a","model":"m"}`, `{"id":"a","model":"m"}`, `{"id":"b\u0041","model":null}`} {
 		p.event("", []byte(c))
 	}
@@ -336,7 +337,7 @@ func FuzzStreamParsers(f *testing.F) {
 	f.Add(`{"choices":[{"index":-1,"delta":{"tool_calls":[{"index":99999}]}}]}`)
 	f.Add(`{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"x"}}`)
 	f.Fuzz(func(t *testing.T, data string) {
-		for _, p := range []streamParser{newOpenAIStream(call{}), newAnthropicStream(call{})} {
+		for _, p := range []streamParser{newOpenAIStream(), newAnthropicStream()} {
 			for range 2 {
 				p.event("", []byte(data))
 				p.event("content_block_start", []byte(data))

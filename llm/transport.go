@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agentops-go/agentops/pricing"
@@ -45,117 +43,114 @@ type transport struct {
 	tracer trace.Tracer
 }
 
-// RoundTrip records the call when recognise and the api's parseRequest
-// accept it, and passes everything else through untouched. A non-streamed
-// response is read to its end before RoundTrip returns and handed back as a
-// reader of the same bytes; a streamed one is wrapped (streamBody) and its
-// span ends when the caller reads it to its end, gets a read error or closes
-// it.
+// RoundTrip starts the span of a call recognise accepts and whose body
+// looks like one (see callLike), and passes everything else through
+// untouched. Nothing is parsed on the caller's path: the request bytes are
+// kept, and the response body is wrapped — a streamed one in streamBody, a
+// JSON one in responseBody — to pass its bytes through and hand the record
+// to the background recorder when it ends (record.go). Without a body to
+// follow, the record is handed over at once.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	a := t.recognise(req)
 	if a == nil || req.Body == nil || req.Body == http.NoBody {
 		return t.base.RoundTrip(req)
 	}
 	rb := readRequestBody(req, t.cfg.maxRequestBytes)
-	var c call
 	if rb.parse != nil {
-		var ok bool
-		c, ok = a.parseRequest(rb.parse)
-		rb.release()
-		if !ok || (c.stream && a.newStream == nil) { // not JSON, or a stream this api cannot follow
+		if !a.callLike(rb.parse) {
+			rb.release()
 			return t.base.RoundTrip(rb.request(req, req.Context()))
 		}
 	} else if !rb.tooLarge { // unreadable: the base transport meets the same read error
 		return t.base.RoundTrip(rb.request(req, req.Context()))
-	} else {
-		c = a.pathCall() // too large to read: what the URL tells
 	}
 
 	start := time.Now()
-	ctx, span := t.tracer.Start(req.Context(), spanName(c),
+	ctx, span := t.tracer.Start(req.Context(), a.spanName(),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start))
-	t.recordRequest(span, a.name, c)
-	if rb.tooLarge {
-		span.SetAttributes(attribute.String(semconv.LLMRequestUnrecorded,
-			fmt.Sprintf("request body over %d bytes", t.cfg.maxRequestBytes)))
+	if !span.IsRecording() { // sampled out: nothing would be kept
+		rb.release()
+		defer span.End()
+		return t.base.RoundTrip(rb.request(req, ctx))
 	}
+	rec := &record{t: t, api: a, span: span, start: start, req: rb}
 
 	resp, err := t.base.RoundTrip(rb.request(req, ctx))
 	if err != nil {
-		span.RecordError(err)
-		span.SetAttributes(attribute.String(semconv.ErrorType, errorType(err)))
-		span.SetStatus(codes.Error, err.Error())
-		span.End()
+		rec.err, rec.end = err, time.Now()
+		t.submit(plainRecord{rec})
 		return resp, err
 	}
-	span.SetAttributes(attribute.Int(semconv.HTTPResponseStatusCode, resp.StatusCode))
-	if resp.StatusCode < 400 && a.newStream != nil && resp.Body != nil {
-		s := &streamBody{rc: resp.Body, t: t, span: span, api: a, call: c, start: start}
-		if s.fr = newFramer(resp.Header.Get("Content-Type"), c.stream, s, t.cfg.maxEventBytes); s.fr != nil {
-			s.parser = a.newStream(c)
-			resp.Body = s
-			return resp, nil // the span ends with the stream
+	rec.status, rec.statusLine = resp.StatusCode, resp.Status
+	ct := resp.Header.Get("Content-Type")
+	if resp.StatusCode < 400 && resp.Body != nil {
+		if !a.streams() {
+			if isStream(ct) { // a stream this api cannot follow: as if passed through
+				rec.drop()
+				return resp, nil
+			}
+		} else {
+			s := &streamBody{rc: resp.Body, rec: rec}
+			if s.fr = newFramer(ct, a.path.stream, s, t.cfg.maxEventBytes); s.fr != nil {
+				s.parser = a.ep.newStream()
+				resp.Body = s
+				return resp, nil // recorded when the stream ends
+			}
 		}
 	}
-	defer span.End()
-	if !isJSON(resp.Header.Get("Content-Type")) || resp.Body == nil {
-		if resp.StatusCode >= 400 {
-			span.SetAttributes(attribute.String(semconv.ErrorType, strconv.Itoa(resp.StatusCode)))
-			span.SetStatus(codes.Error, resp.Status)
-		}
+	if resp.Body == nil || resp.Body == http.NoBody || !isJSON(ct) {
+		rec.end = time.Now()
+		t.submit(plainRecord{rec})
 		return resp, nil
 	}
-	respBody, readErr := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = replay(respBody, readErr)
-
-	if resp.StatusCode >= 400 {
-		typ, msg := parseError(respBody)
-		if typ == "" {
-			typ = strconv.Itoa(resp.StatusCode)
-		}
-		if msg == "" {
-			msg = resp.Status
-		}
-		span.SetAttributes(
-			attribute.String(semconv.ErrorType, typ),
-			attribute.String(semconv.ErrorMessage, msg),
-		)
-		span.SetStatus(codes.Error, msg)
+	if resp.StatusCode >= 400 { // read now: clients that retry close error bodies unread
+		t.submit(readError(resp, rec, t.cfg.maxRespBytes))
 		return resp, nil
 	}
-	if readErr != nil {
-		span.RecordError(readErr)
-		span.SetAttributes(attribute.String(semconv.ErrorType, errorType(readErr)))
-		span.SetStatus(codes.Error, readErr.Error())
-		return resp, nil
-	}
-	r, err := a.parseResponse(respBody)
-	if err != nil {
-		span.SetAttributes(attribute.String(semconv.ErrorType, "malformed_response"))
-		span.SetStatus(codes.Error, fmt.Sprintf("parse %s response: %v", a.name, err))
-		return resp, nil
-	}
-	t.recordResponse(span, a.name, c, r)
+	resp.Body = newResponseBody(resp.Body, rec, resp.ContentLength, t.cfg.maxRespBytes)
 	return resp, nil
 }
 
-// replay returns a body yielding b and then err (io.EOF when nil), as the
-// original body did.
-func replay(b []byte, err error) io.ReadCloser {
-	if err == nil {
-		return io.NopCloser(bytes.NewReader(b))
+// readError reads an error response's JSON body (up to max bytes) before
+// RoundTrip returns, replaces it with a body replaying the same bytes and
+// the same read error, and returns the record to finish with those bytes.
+func readError(resp *http.Response, rec *record, max int) *responseBody {
+	b, err := readUpTo(resp.Body, resp.ContentLength, int64(max), nil)
+	rb := &responseBody{rec: rec, max: max, buf: &b, readErr: err, finished: true}
+	switch {
+	case len(b) > max: // the rest passes unread
+		rb.over, rb.buf = true, nil
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	case err != nil:
+		resp.Body.Close()
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+	default:
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	return io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+	rec.end = time.Now()
+	return rb
 }
 
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+// isStream reports a Content-Type of a stream (SSE or NDJSON).
+func isStream(contentType string) bool {
+	mt := mediaType(contentType)
+	return mt == "text/event-stream" || mt == "application/x-ndjson"
+}
 
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+	mt := mediaType(contentType)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// mediaType returns a Content-Type's media type, lower case, without its
+// parameters (mime.ParseMediaType also parses the parameters, which are
+// not needed here, at a cost on the caller's path).
+func mediaType(contentType string) string {
+	if i := strings.IndexByte(contentType, ';'); i >= 0 {
+		contentType = contentType[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(contentType))
 }
 
 // spanName is "{operation} {model}", as the GenAI conventions name spans.
@@ -185,14 +180,15 @@ func parseError(b []byte) (typ, msg string) {
 	return f.typ, f.message
 }
 
-func (t *transport) recordRequest(span trace.Span, provider string, c call) {
-	attrs := []attribute.KeyValue{
+// requestAttrs appends what is recorded of the request.
+func (t *transport) requestAttrs(attrs []attribute.KeyValue, provider string, c call) []attribute.KeyValue {
+	attrs = append(attrs,
 		attribute.String(semconv.SpanKind, semconv.KindLLM),
 		attribute.String(semconv.GenAIOperationName, c.operation),
 		attribute.String(semconv.GenAIProviderName, provider),
 		attribute.String(semconv.GenAISystem, provider),
 		attribute.String(semconv.GenAIRequestModel, c.model),
-	}
+	)
 	if c.temperature != nil {
 		attrs = append(attrs, attribute.Float64(semconv.GenAIRequestTemperature, *c.temperature))
 	}
@@ -212,11 +208,11 @@ func (t *transport) recordRequest(span trace.Span, provider string, c call) {
 	if t.cfg.captureContent {
 		attrs = t.appendMessages(attrs, semconv.GenAIPromptPrefix, c.messages)
 	}
-	span.SetAttributes(attrs...)
+	return attrs
 }
 
-func (t *transport) recordResponse(span trace.Span, provider string, c call, r result) {
-	var attrs []attribute.KeyValue
+// responseAttrs appends what is recorded of a successful response.
+func (t *transport) responseAttrs(attrs []attribute.KeyValue, provider string, c call, r result) []attribute.KeyValue {
 	if r.id != "" {
 		attrs = append(attrs, attribute.String(semconv.GenAIResponseID, r.id))
 	}
@@ -228,6 +224,9 @@ func (t *transport) recordResponse(span trace.Span, provider string, c call, r r
 	var finish []string
 	for _, m := range r.completions {
 		if m.finishReason != "" {
+			if finish == nil {
+				finish = make([]string, 0, len(r.completions))
+			}
 			finish = append(finish, m.finishReason)
 		}
 	}
@@ -256,31 +255,100 @@ func (t *transport) recordResponse(span trace.Span, provider string, c call, r r
 	if t.cfg.captureContent {
 		attrs = t.appendMessages(attrs, semconv.GenAICompletionPrefix, r.completions)
 	}
-	span.SetAttributes(attrs...)
+	return attrs
 }
 
 // appendMessages records msgs as prefix.N.role / .content / .finish_reason
 // and prefix.N.tool_calls.M.id / .name / .arguments.
 func (t *transport) appendMessages(attrs []attribute.KeyValue, prefix string, msgs []message) []attribute.KeyValue {
 	for i, m := range msgs {
-		p := prefix + strconv.Itoa(i) + "."
-		attrs = append(attrs, attribute.String(p+"role", m.role))
+		k := messageKeysFor(prefix, i)
+		attrs = append(attrs, attribute.String(k.role, m.role))
 		if m.content != "" {
-			attrs = append(attrs, attribute.String(p+"content", t.capped(m.content)))
+			attrs = append(attrs, attribute.String(k.content, t.capped(m.content)))
 		}
 		if m.finishReason != "" {
-			attrs = append(attrs, attribute.String(p+"finish_reason", m.finishReason))
+			attrs = append(attrs, attribute.String(k.finish, m.finishReason))
 		}
 		for j, tc := range m.toolCalls {
-			q := prefix + strconv.Itoa(i) + semconv.GenAIToolCallsInfix + strconv.Itoa(j) + "."
+			tk := toolCallKeysFor(prefix, i, j)
 			attrs = append(attrs,
-				attribute.String(q+"id", tc.id),
-				attribute.String(q+"name", tc.name),
-				attribute.String(q+"arguments", t.capped(tc.arguments)),
+				attribute.String(tk.id, tc.id),
+				attribute.String(tk.name, tc.name),
+				attribute.String(tk.arguments, t.capped(tc.arguments)),
 			)
 		}
 	}
 	return attrs
+}
+
+// The attribute keys of the first messages and tool calls are made once:
+// building "gen_ai.prompt.3.content" for every call costs an allocation
+// per key.
+const cachedKeys = 16
+
+type messageKeys struct{ role, content, finish string }
+type toolCallKeys struct{ id, name, arguments string }
+
+var (
+	keyPrefixes  = [2]string{semconv.GenAIPromptPrefix, semconv.GenAICompletionPrefix}
+	messageCache [2][cachedKeys]messageKeys
+	toolCache    [2][cachedKeys][cachedKeys]toolCallKeys
+)
+
+func init() {
+	for x, prefix := range keyPrefixes {
+		for i := range cachedKeys {
+			messageCache[x][i] = newMessageKeys(prefix, i)
+			for j := range cachedKeys {
+				toolCache[x][i][j] = newToolCallKeys(prefix, i, j)
+			}
+		}
+	}
+}
+
+func newMessageKeys(prefix string, i int) messageKeys {
+	p := prefix + strconv.Itoa(i) + "."
+	return messageKeys{p + "role", p + "content", p + "finish_reason"}
+}
+
+func newToolCallKeys(prefix string, i, j int) toolCallKeys {
+	q := prefix + strconv.Itoa(i) + semconv.GenAIToolCallsInfix + strconv.Itoa(j) + "."
+	return toolCallKeys{q + "id", q + "name", q + "arguments"}
+}
+
+func prefixIndex(prefix string) int {
+	for x, p := range keyPrefixes {
+		if p == prefix {
+			return x
+		}
+	}
+	return -1
+}
+
+func messageKeysFor(prefix string, i int) messageKeys {
+	if x := prefixIndex(prefix); x >= 0 && i < cachedKeys {
+		return messageCache[x][i]
+	}
+	return newMessageKeys(prefix, i)
+}
+
+func toolCallKeysFor(prefix string, i, j int) toolCallKeys {
+	if x := prefixIndex(prefix); x >= 0 && i < cachedKeys && j < cachedKeys {
+		return toolCache[x][i][j]
+	}
+	return newToolCallKeys(prefix, i, j)
+}
+
+// plainString reports whether b, a JSON string's inside, holds no escape,
+// quote or control character: its value is then b itself.
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // capped cuts s to the configured size at a UTF-8 boundary.
@@ -327,12 +395,10 @@ type toolCall struct{ id, name, arguments string }
 // gen_ai.provider.name) and how its bodies are read. recognise (endpoints.go)
 // builds it per request from the endpoint table and the provider table.
 type api struct {
-	name          string
-	operation     string                    // gen_ai.operation.name of the endpoint
-	path          route                     // what the URL says of the call (endpoints.go)
-	parseRequest  func([]byte) (call, bool) // false: pass through unrecorded; must not retain its argument
-	parseResponse func([]byte) (result, error)
-	newStream     func(c call) streamParser // nil: streaming requests pass through
+	name      string
+	operation string    // gen_ai.operation.name of the endpoint
+	path      route     // what the URL says of the call (endpoints.go)
+	ep        *endpoint // the parsers (endpoints.go)
 }
 
 // text returns a message content that is a JSON string as is and joins the
@@ -341,15 +407,18 @@ func text(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
+		return string(raw[1 : n-1]) // the common case, without a decoder
+	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if unmarshal(raw, &s) == nil {
 		return s
 	}
 	var parts []struct {
 		Type string `json:"type"`
 		Text string `json:"text"`
 	}
-	if json.Unmarshal(raw, &parts) == nil {
+	if unmarshal(raw, &parts) == nil {
 		var b strings.Builder
 		all := true
 		for _, p := range parts {

@@ -77,6 +77,8 @@ const (
 	LLMStreamUnparsed     = "agentops.llm.stream.unparsed"              // why the rest of a stream was not parsed (its bytes still passed)
 	LLMUsageUnreported    = "agentops.llm.usage.unreported"             // true: the provider sent no usage; no token counts are recorded
 	LLMRequestUnrecorded  = "agentops.llm.request.unrecorded"           // why the request body was not recorded (too large)
+	LLMResponseUnrecorded = "agentops.llm.response.unrecorded"          // why a non-streamed response body was not recorded (too large)
+	LLMResponseAbandoned  = "agentops.llm.response.abandoned"           // true: the caller closed a non-streamed response before reading it whole
 	LLMStreamIncludeUsage = "agentops.llm.request.stream_include_usage" // OpenAI stream_options.include_usage
 )
 
