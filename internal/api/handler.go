@@ -43,6 +43,18 @@ type handler struct {
 	log      *slog.Logger
 }
 
+// newSessionHandler returns a handler reading r with opts' defaults filled in.
+func newSessionHandler(r store.SessionReader, opts Options) *handler {
+	h := &handler{r: r, timeout: orDefault(opts.SessionTimeout), now: opts.Now, log: opts.Logger}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	return h
+}
+
 // New returns the handler of the session routes, which answers requests
 // whose context carries a project (WithProject), and 401 to others:
 //
@@ -54,13 +66,7 @@ type handler struct {
 // HEAD is answered like GET; other methods get 405. Every answer is JSON;
 // errors are {"error": MESSAGE}.
 func New(r store.SessionReader, opts Options) http.Handler {
-	h := &handler{r: r, timeout: orDefault(opts.SessionTimeout), now: opts.Now, log: opts.Logger}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
+	h := newSessionHandler(r, opts)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v2/sessions", h.get(h.list))
 	mux.HandleFunc("/v2/sessions/{id}/stats", h.get(h.stats))

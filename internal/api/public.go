@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -57,13 +56,7 @@ type publicHandler struct {
 // Errors are {"error": MESSAGE, "detail": MESSAGE} (detail is what the
 // hosted API's clients read).
 func NewPublic(st PublicStore, opts Options) http.Handler {
-	h := &publicHandler{st: st, handler: handler{r: st, timeout: orDefault(opts.SessionTimeout), now: opts.Now, log: opts.Logger}}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
+	h := &publicHandler{st: st, handler: *newSessionHandler(st, opts)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/public/v1/project", h.get(h.project))
 	mux.HandleFunc("/public/v1/traces/{id}", h.get(h.trace))
