@@ -1,12 +1,8 @@
 package agentops
 
 import (
-	"context"
 	"net/http"
 	"sync/atomic"
-
-	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/embedded"
 
 	"github.com/agentops-go/agentops/llm"
 )
@@ -24,46 +20,39 @@ import (
 // Init. opts configure the transport (llm.WithContentCapture(false), ...).
 // Other requests pass through http.DefaultTransport untouched.
 func HTTPClient(opts ...llm.Option) *http.Client {
-	return newLLMHTTPClient(defaultTracerProvider{}, opts)
+	return &http.Client{Transport: &defaultTransport{opts: opts}}
 }
 
 // HTTPClient returns an *http.Client that records every LLM call it makes
 // as an llm span of c; see the package-level HTTPClient.
 func (c *Client) HTTPClient(opts ...llm.Option) *http.Client {
-	return newLLMHTTPClient(c.provider, opts)
+	return &http.Client{Transport: c.llmTransport(opts)}
 }
 
-func newLLMHTTPClient(tp trace.TracerProvider, opts []llm.Option) *http.Client {
-	opts = append([]llm.Option{llm.WithTracerProvider(tp)}, opts...)
-	return &http.Client{Transport: llm.Transport(http.DefaultTransport, opts...)}
+func (c *Client) llmTransport(opts []llm.Option) http.RoundTripper {
+	opts = append([]llm.Option{llm.WithTracerProvider(c.provider)}, opts...)
+	return llm.Transport(http.DefaultTransport, opts...)
 }
 
-// defaultTracerProvider hands out tracers that start each span with the
-// default client of the moment.
-type defaultTracerProvider struct{ embedded.TracerProvider }
-
-func (defaultTracerProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
-	return &defaultTracer{name: name, opts: opts}
+// defaultTransport sends each request through an llm transport of the
+// default client of the moment the request is made (the span itself is
+// started later, in the background: the client is chosen here).
+type defaultTransport struct {
+	opts   []llm.Option
+	cached atomic.Pointer[clientTransport] // the transport of the last default client seen
 }
 
-type defaultTracer struct {
-	embedded.Tracer
-	name   string
-	opts   []trace.TracerOption
-	cached atomic.Pointer[clientTracer] // the tracer of the last default client seen
-}
-
-type clientTracer struct {
+type clientTransport struct {
 	client *Client
-	tracer trace.Tracer
+	rt     http.RoundTripper
 }
 
-func (d *defaultTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+func (d *defaultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := Default()
 	ct := d.cached.Load()
 	if ct == nil || ct.client != c {
-		ct = &clientTracer{client: c, tracer: c.provider.Tracer(d.name, d.opts...)}
+		ct = &clientTransport{client: c, rt: c.llmTransport(d.opts)}
 		d.cached.Store(ct)
 	}
-	return ct.tracer.Start(ctx, name, opts...)
+	return ct.rt.RoundTrip(req)
 }

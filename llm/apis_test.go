@@ -174,9 +174,8 @@ func TestRecognise(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := tr.recognise(req)
+			a, ok := tr.recognise(req)
 			var c call
-			ok := a != nil
 			if ok {
 				c, ok = a.parseRequest([]byte(tt.body))
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,57 @@ func timedCall(b *testing.B, c *http.Client, url string) time.Duration {
 	d := time.Since(start)
 	llm.Flush(context.Background())
 	return d
+}
+
+// BenchmarkChatCompletionPaired: the non-streaming call of
+// BenchmarkChatCompletion made direct and through the transport alternately
+// in the same loop (the order swapped every iteration), so that load on the
+// machine falls on both alike. Each call's caller latency is kept; reported
+// are the medians of both (direct-ns, transport-ns), the median of the
+// per-pair differences (added-ns) and it as a share of the direct median
+// (added-%), and the same from the means (mean-added-%). The recording runs
+// between calls, as in timedCall.
+func BenchmarkChatCompletionPaired(b *testing.B) {
+	resp, err := readFixture("openai_chat_tool_calls.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := serve(b, "application/json", resp)
+	direct, recorded := benchClients()
+	url := srv.URL + "/v1/chat/completions"
+	var d, t, diff []time.Duration
+	for i := 0; b.Loop(); i++ {
+		var dd, td time.Duration
+		if i%2 == 0 {
+			dd = timedCall(b, direct, url)
+			td = timedCall(b, recorded, url)
+		} else {
+			td = timedCall(b, recorded, url)
+			dd = timedCall(b, direct, url)
+		}
+		d, t, diff = append(d, dd), append(t, td), append(diff, td-dd)
+	}
+	md, mt, mdiff := median(d), median(t), median(diff)
+	b.ReportMetric(float64(md.Nanoseconds()), "direct-ns")
+	b.ReportMetric(float64(mt.Nanoseconds()), "transport-ns")
+	b.ReportMetric(float64(mdiff.Nanoseconds()), "added-ns")
+	b.ReportMetric(100*float64(mdiff)/float64(md), "added-%")
+	b.ReportMetric(100*(float64(mean(t))/float64(mean(d))-1), "mean-added-%")
+}
+
+func median(s []time.Duration) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func mean(s []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, x := range s {
+		sum += x
+	}
+	return sum / time.Duration(max(len(s), 1))
 }

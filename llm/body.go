@@ -2,7 +2,6 @@ package llm
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -121,14 +120,15 @@ func putBuffer(b *[]byte) {
 	}
 }
 
-// request returns the request to send: req itself when nothing changes,
-// otherwise a shallow copy with ctx and the body to send (req is never
+// request returns the request to send: req itself when its body is sent
+// as it is, otherwise a shallow copy with the body to send (req is never
 // modified).
-func (rb *requestBody) request(req *http.Request, ctx context.Context) *http.Request {
-	if rb.same && ctx == req.Context() {
+func (rb *requestBody) request(req *http.Request) *http.Request {
+	if rb.same {
 		return req
 	}
-	r := req.WithContext(ctx)
+	r := new(http.Request)
+	*r = *req
 	r.Body, r.GetBody = rb.body, rb.getBody
 	return r
 }

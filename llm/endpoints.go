@@ -110,13 +110,13 @@ func match(path string) (*endpoint, route) {
 // not an LLM call. The api's parseRequest completes the call with what the
 // path says and refuses a call that names no model (some other service's
 // "/responses" or "/embeddings" is not recorded).
-func (t *transport) recognise(req *http.Request) *api {
+func (t *transport) recognise(req *http.Request) (api, bool) {
 	if req.Method != http.MethodPost || req.URL == nil {
-		return nil
+		return api{}, false
 	}
 	e, r := match(req.URL.Path)
 	if e == nil {
-		return nil
+		return api{}, false
 	}
 	fallback := e.provider
 	if e.onlyProvider {
@@ -124,9 +124,9 @@ func (t *transport) recognise(req *http.Request) *api {
 	}
 	provider := t.cfg.providerFor(req.URL.Host, fallback)
 	if e.onlyProvider && provider != e.provider {
-		return nil
+		return api{}, false
 	}
-	return &api{name: provider, operation: e.operation, path: r, ep: e}
+	return api{name: provider, operation: e.operation, path: r, ep: e}, true
 }
 
 // parseRequest parses a request body of a's endpoint, completing the call
@@ -158,12 +158,6 @@ func (a *api) callLike(b []byte) bool {
 }
 
 var modelKey = []byte(`"model"`)
-
-// spanName is the span's name before the request is parsed: the operation
-// and the model the path names (record.finish renames it after the parse).
-func (a *api) spanName() string {
-	return spanName(call{operation: a.operation, model: a.path.model})
-}
 
 // pathCall is the call as far as the URL tells: what is recorded of a
 // request whose body is not read (too large).

@@ -16,21 +16,21 @@ import (
 	"github.com/agentops-go/agentops/semconv"
 )
 
-// record is one recognised call on its way to its span's end. RoundTrip
-// starts the span and keeps the request bytes; nothing is parsed on the
-// caller's path. When the response has ended (the body read to its end, a
-// read error, Close, or no body to follow) the call is handed to the
-// background recorder, which parses the request and the response, sets the
-// span's attributes and status and ends it with the time the response ended.
+// record is one recognised call on its way to its span. RoundTrip keeps
+// the request's context, the time and the request bytes; nothing is parsed
+// and no span is started on the caller's path. When the response has ended
+// (the body read to its end, a read error, Close, or no body to follow) the
+// call is handed to the background recorder, which parses the request,
+// starts the span as a child of the context's span at the call's start
+// time, parses the response, sets the attributes and status and ends the
+// span with the time the response ended.
 type record struct {
 	t     *transport
-	api   *api
-	span  trace.Span
+	api   api
+	ctx   context.Context // the request's: its span is the parent
 	start time.Time
 	req   requestBody // the request bytes, released once parsed
-
-	call   call // the parsed request, when parsed is true
-	parsed bool
+	span  trace.Span  // started by finish, in the background
 
 	status     int       // the response's HTTP status; 0 without a response
 	statusLine string    // the response's Status ("429 Too Many Requests")
@@ -42,24 +42,19 @@ type record struct {
 // done with the response.
 type job interface{ run() }
 
-// request returns the parsed request, parsing it on first use; false when
-// the body turns out not to be a call (not JSON, no model): the span is then
-// left unended, so it is never exported, as if the call had passed through.
-func (r *record) request() (call, bool) {
-	if r.parsed {
-		return r.call, true
-	}
-	var ok bool
+// request parses the request; false when the body turns out not to be a
+// call (not JSON, no model): no span is then started, as if the call had
+// passed through.
+func (r *record) request() (c call, ok bool) {
 	switch {
 	case r.req.parse != nil:
-		r.call, ok = r.api.parseRequest(r.req.parse)
+		c, ok = r.api.parseRequest(r.req.parse)
 		r.req.release()
-		ok = ok && (!r.call.stream || r.api.streams())
+		ok = ok && (!c.stream || r.api.streams())
 	case r.req.tooLarge:
-		r.call, ok = r.api.pathCall(), true
+		c, ok = r.api.pathCall(), true
 	}
-	r.parsed = ok
-	return r.call, ok
+	return c, ok
 }
 
 // drop releases what r holds without ending its span.
@@ -69,18 +64,22 @@ func (r *record) drop() { r.req.release() }
 // them into the span.
 var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 64); return &s }}
 
-// finish sets the request's attributes and those respond adds, the status
-// and error, and ends the span at r.end. respond may be nil.
+// finish starts the span (a sampled-out one ends at once, unrecorded),
+// sets the request's attributes and those respond adds, the status and
+// error, and ends the span at r.end. respond may be nil; it may use r.span.
 func (r *record) finish(respond func(attrs []attribute.KeyValue, c call) []attribute.KeyValue) {
 	c, ok := r.request()
 	if !ok {
 		r.drop()
 		return
 	}
-	span := r.span
-	if c.model != r.api.path.model || c.operation != r.api.operation {
-		span.SetName(spanName(c))
+	_, span := r.t.tracer.Start(r.ctx, spanName(c),
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(r.start))
+	if !span.IsRecording() {
+		span.End()
+		return
 	}
+	r.span = span
 	p := attrPool.Get().(*[]attribute.KeyValue)
 	attrs := r.t.requestAttrs((*p)[:0], r.api.name, c)
 	if r.req.tooLarge {
@@ -107,9 +106,9 @@ func (r *record) finish(respond func(attrs []attribute.KeyValue, c call) []attri
 
 // plainRecord is a call whose response is not followed (a transport error,
 // no body, a body that is not JSON): recorded with its status alone.
-type plainRecord struct{ *record }
+type plainRecord struct{ record }
 
-func (p plainRecord) run() {
+func (p *plainRecord) run() {
 	p.finish(func(attrs []attribute.KeyValue, _ call) []attribute.KeyValue {
 		if p.status >= 400 {
 			attrs = append(attrs, attribute.String(semconv.ErrorType, strconv.Itoa(p.status)))
@@ -129,7 +128,7 @@ const DefaultMaxResponseBytes = 8 << 20
 // from different goroutines.
 type responseBody struct {
 	rc  io.ReadCloser
-	rec *record
+	rec record
 	max int
 
 	mu       sync.Mutex
@@ -143,7 +142,7 @@ type responseBody struct {
 
 var respPool = sync.Pool{New: func() any { return new([]byte) }}
 
-func newResponseBody(rc io.ReadCloser, rec *record, contentLength int64, max int) *responseBody {
+func newResponseBody(rc io.ReadCloser, rec record, contentLength int64, max int) *responseBody {
 	b := respPool.Get().(*[]byte)
 	if n := int(min(contentLength, int64(max))) + 1; contentLength > 0 && cap(*b) < n {
 		*b = make([]byte, 0, n)
@@ -206,7 +205,7 @@ func putResp(b *[]byte) {
 // run parses the kept answer and ends the span (see the package
 // documentation, Failures).
 func (b *responseBody) run() {
-	r := b.rec
+	r := &b.rec
 	a := r.api
 	var body []byte
 	if b.buf != nil {

@@ -160,23 +160,40 @@ func newHijackServer(t *testing.T, sent []byte, length int) string {
 	return srv.URL
 }
 
-// TestSampledOutCallPassesThrough: a call whose trace is sampled out is
-// sent and answered unchanged, and nothing is recorded.
+// TestSampledOutCallPassesThrough: a call whose parent span is not sampled
+// is sent and answered untouched (its body not wrapped); a root call the
+// provider's sampler drops is answered unchanged too. Neither is recorded.
 func TestSampledOutCallPassesThrough(t *testing.T) {
 	body := fixture(t, "openai_chat_tool_calls.json")
 	srv := provider(t, 200, body)
 	exp := newExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.NeverSample()))
 	client := &http.Client{Transport: llm.Transport(http.DefaultTransport, llm.WithTracerProvider(tp))}
-	resp := do(t, client, srv.URL+"/v1/chat/completions", openAIRequest)
-	if typ := fmt.Sprintf("%T", resp.Body); strings.Contains(typ, "llm.") {
-		t.Errorf("the body is wrapped (%s): nothing should be kept", typ)
+	parent, span := tp.Tracer("agent").Start(context.Background(), "agent")
+	defer span.End()
+	if span.SpanContext().IsSampled() {
+		t.Fatal("the parent is sampled")
 	}
-	got, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || !bytes.Equal(got, body) {
-		t.Fatalf("the caller got %q, %v", got, err)
+	for _, c := range []struct {
+		name    string
+		ctx     context.Context
+		wrapped bool
+	}{{"parent not sampled", parent, false}, {"root call, sampler says no", context.Background(), true}} {
+		req, _ := http.NewRequestWithContext(c.ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(openAIRequest))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ := fmt.Sprintf("%T", resp.Body); strings.Contains(typ, "llm.") != c.wrapped {
+			t.Errorf("%s: body %s", c.name, typ)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%s: the caller got %q, %v", c.name, got, err)
+		}
 	}
+	llm.Flush(context.Background())
 	if n := len(exp.GetSpans()); n != 0 {
 		t.Errorf("%d spans", n)
 	}

@@ -69,17 +69,32 @@ type framer interface {
 // elements of a JSON array for application/json when the request asked for
 // a stream. nil: not a stream this package follows.
 func newFramer(contentType string, streamRequested bool, sink eventSink, maxEvent int) framer {
-	switch mediaType(contentType) {
-	case "text/event-stream":
+	switch framing(contentType, streamRequested) {
+	case "sse":
 		return &sseFramer{sink: sink, max: maxEvent}
-	case "application/x-ndjson":
+	case "lines":
 		return &lineFramer{sink: sink, max: maxEvent}
-	case "application/json":
-		if streamRequested {
-			return &arrayFramer{sink: sink, max: maxEvent}
-		}
+	case "array":
+		return &arrayFramer{sink: sink, max: maxEvent}
 	}
 	return nil
+}
+
+// framing names how a response of contentType is framed into events
+// (newFramer): "sse", "lines" (NDJSON), "array" (a JSON array, when the
+// request asked for a stream), or "" for a body that is not a stream.
+func framing(contentType string, streamRequested bool) string {
+	switch mediaType(contentType) {
+	case "text/event-stream":
+		return "sse"
+	case "application/x-ndjson":
+		return "lines"
+	case "application/json":
+		if streamRequested {
+			return "array"
+		}
+	}
+	return ""
 }
 
 func errEventTooLarge(max int) error {
@@ -381,7 +396,7 @@ func (f *arrayFramer) end() {}
 // different goroutines.
 type streamBody struct {
 	rc     io.ReadCloser
-	rec    *record
+	rec    record
 	parser streamParser
 
 	mu          sync.Mutex
@@ -460,7 +475,7 @@ func (s *streamBody) finish(readErr error, abandoned bool) {
 
 // run records what the stream gave and ends the span.
 func (s *streamBody) run() {
-	rec := s.rec
+	rec := &s.rec
 	rec.finish(func(attrs []attribute.KeyValue, c call) []attribute.KeyValue {
 		attrs = append(attrs, attribute.Int(semconv.LLMStreamChunks, s.events))
 		if !s.firstChunk.IsZero() {

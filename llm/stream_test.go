@@ -204,9 +204,10 @@ func TestStreamBodyFramings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			exp := tracetest.NewInMemoryExporter()
 			tr := Transport(nil, WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))).(*transport)
-			_, span := tr.tracer.Start(context.Background(), "call")
 			p := &recordingParser{}
-			rec := &record{t: tr, span: span, api: &api{name: "test"}, call: call{stream: true}, parsed: true, start: time.Now()}
+			// a request too large to read: recorded as far as its path tells (a stream)
+			rec := record{t: tr, ctx: context.Background(), api: api{name: "test", operation: "chat", path: route{model: "m", stream: true}},
+				req: requestBody{tooLarge: true}, start: time.Now()}
 			s := &streamBody{rc: io.NopCloser(strings.NewReader(tt.body)), rec: rec, parser: p}
 			s.fr = newFramer(tt.contentType, true, s, DefaultMaxEventBytes)
 			var got []byte

@@ -43,64 +43,60 @@ type transport struct {
 	tracer trace.Tracer
 }
 
-// RoundTrip starts the span of a call recognise accepts and whose body
-// looks like one (see callLike), and passes everything else through
-// untouched. Nothing is parsed on the caller's path: the request bytes are
-// kept, and the response body is wrapped — a streamed one in streamBody, a
-// JSON one in responseBody — to pass its bytes through and hand the record
-// to the background recorder when it ends (record.go). Without a body to
-// follow, the record is handed over at once.
+// RoundTrip follows a call recognise accepts and whose body looks like one
+// (see callLike), and passes everything else through untouched. Nothing is
+// parsed and no span is started on the caller's path: the request's
+// context, the time and the request bytes are kept, the request is sent as
+// it is (with the body copy readRequestBody made when it has no GetBody),
+// and the response body is wrapped — a streamed one in streamBody, a JSON
+// one in responseBody — to pass its bytes through and hand the record to
+// the background recorder when it ends (record.go). Without a body to
+// follow, the record is handed over at once. A call whose parent span is
+// not sampled passes through untouched.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	a := t.recognise(req)
-	if a == nil || req.Body == nil || req.Body == http.NoBody {
+	a, ok := t.recognise(req)
+	if !ok || req.Body == nil || req.Body == http.NoBody {
 		return t.base.RoundTrip(req)
+	}
+	ctx := req.Context()
+	if p := trace.SpanContextFromContext(ctx); p.IsValid() && !p.IsSampled() {
+		return t.base.RoundTrip(req) // sampled out: nothing would be kept
 	}
 	rb := readRequestBody(req, t.cfg.maxRequestBytes)
 	if rb.parse != nil {
 		if !a.callLike(rb.parse) {
 			rb.release()
-			return t.base.RoundTrip(rb.request(req, req.Context()))
+			return t.base.RoundTrip(rb.request(req))
 		}
 	} else if !rb.tooLarge { // unreadable: the base transport meets the same read error
-		return t.base.RoundTrip(rb.request(req, req.Context()))
+		return t.base.RoundTrip(rb.request(req))
 	}
 
-	start := time.Now()
-	ctx, span := t.tracer.Start(req.Context(), a.spanName(),
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start))
-	if !span.IsRecording() { // sampled out: nothing would be kept
-		rb.release()
-		defer span.End()
-		return t.base.RoundTrip(rb.request(req, ctx))
-	}
-	rec := &record{t: t, api: a, span: span, start: start, req: rb}
-
-	resp, err := t.base.RoundTrip(rb.request(req, ctx))
+	rec := record{t: t, api: a, ctx: ctx, start: time.Now(), req: rb}
+	resp, err := t.base.RoundTrip(rb.request(req))
 	if err != nil {
 		rec.err, rec.end = err, time.Now()
-		t.submit(plainRecord{rec})
+		t.submit(&plainRecord{rec})
 		return resp, err
 	}
 	rec.status, rec.statusLine = resp.StatusCode, resp.Status
-	ct := resp.Header.Get("Content-Type")
-	if resp.StatusCode < 400 && resp.Body != nil {
-		if !a.streams() {
-			if isStream(ct) { // a stream this api cannot follow: as if passed through
-				rec.drop()
-				return resp, nil
-			}
-		} else {
-			s := &streamBody{rc: resp.Body, rec: rec}
-			if s.fr = newFramer(ct, a.path.stream, s, t.cfg.maxEventBytes); s.fr != nil {
-				s.parser = a.ep.newStream()
-				resp.Body = s
-				return resp, nil // recorded when the stream ends
-			}
+	var ct string
+	if v := resp.Header["Content-Type"]; len(v) > 0 { // the map lookup Get does, without canonicalising the key
+		ct = v[0]
+	}
+	if resp.StatusCode < 400 && resp.Body != nil && framing(ct, a.path.stream) != "" {
+		if !a.streams() { // a stream this api cannot follow: as if passed through
+			rec.drop()
+			return resp, nil
 		}
+		s := &streamBody{rc: resp.Body, rec: rec, parser: a.ep.newStream()}
+		s.fr = newFramer(ct, a.path.stream, s, t.cfg.maxEventBytes)
+		resp.Body = s
+		return resp, nil // recorded when the stream ends
 	}
 	if resp.Body == nil || resp.Body == http.NoBody || !isJSON(ct) {
 		rec.end = time.Now()
-		t.submit(plainRecord{rec})
+		t.submit(&plainRecord{rec})
 		return resp, nil
 	}
 	if resp.StatusCode >= 400 { // read now: clients that retry close error bodies unread
@@ -114,7 +110,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // readError reads an error response's JSON body (up to max bytes) before
 // RoundTrip returns, replaces it with a body replaying the same bytes and
 // the same read error, and returns the record to finish with those bytes.
-func readError(resp *http.Response, rec *record, max int) *responseBody {
+func readError(resp *http.Response, rec record, max int) *responseBody {
 	b, err := readUpTo(resp.Body, resp.ContentLength, int64(max), nil)
 	rb := &responseBody{rec: rec, max: max, buf: &b, readErr: err, finished: true}
 	switch {
@@ -128,14 +124,8 @@ func readError(resp *http.Response, rec *record, max int) *responseBody {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	rec.end = time.Now()
+	rb.rec.end = time.Now()
 	return rb
-}
-
-// isStream reports a Content-Type of a stream (SSE or NDJSON).
-func isStream(contentType string) bool {
-	mt := mediaType(contentType)
-	return mt == "text/event-stream" || mt == "application/x-ndjson"
 }
 
 func isJSON(contentType string) bool {
