@@ -122,7 +122,7 @@ func (t *transport) recognise(req *http.Request) (api, bool) {
 	if e.onlyProvider {
 		fallback = ""
 	}
-	provider := t.cfg.providerFor(req.URL.Host, fallback)
+	provider := t.providerFor(req.URL.Host, fallback)
 	if e.onlyProvider && provider != e.provider {
 		return api{}, false
 	}
@@ -164,3 +164,17 @@ var modelKey = []byte(`"model"`)
 func (a *api) pathCall() call {
 	return call{operation: a.operation, model: a.path.model, stream: a.path.stream}
 }
+
+// providerFor is cfg.providerFor remembering its last answer: a program
+// calls one or a few hosts, and the tables are walked for every call
+// otherwise.
+func (t *transport) providerFor(host, fallback string) string {
+	if h := t.lastHost.Load(); h != nil && h.host == host && h.fallback == fallback {
+		return h.provider
+	}
+	p := t.cfg.providerFor(host, fallback)
+	t.lastHost.Store(&hostProvider{host: host, fallback: fallback, provider: p})
+	return p
+}
+
+type hostProvider struct{ host, fallback, provider string }

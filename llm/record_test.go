@@ -198,3 +198,52 @@ func TestSampledOutCallPassesThrough(t *testing.T) {
 		t.Errorf("%d spans", n)
 	}
 }
+
+// TestStreamTimesAreArrivalTimes: a stream's bytes are parsed after it ends,
+// but time to first chunk and to first token are when the events arrived:
+// the server sends a role-only chunk at once, the first content 60 ms later
+// and the rest 60 ms after that.
+func TestStreamTimesAreArrivalTimes(t *testing.T) {
+	const (
+		role    = `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}` + "\n\n"
+		content = `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}` + "\n\n"
+		last    = `data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\ndata: [DONE]\n\n"
+		pause   = 60 * time.Millisecond
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i, part := range []string{role, content, last} {
+			if i > 0 {
+				time.Sleep(pause)
+			}
+			io.WriteString(w, part)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	exp := newExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	client := &http.Client{Transport: llm.Transport(nil, llm.WithTracerProvider(tp))}
+	resp := do(t, client, srv.URL+"/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hi"}]}`)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(got) != role+content+last {
+		t.Fatalf("the caller got %q, %v", got, err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	a := attrs(spans[0])
+	chunk := time.Duration(a[semconv.GenAITimeToFirstChunk].AsFloat64() * float64(time.Second))
+	token := time.Duration(a[semconv.LLMTimeToFirstToken].AsFloat64() * float64(time.Second))
+	span := spans[0].EndTime.Sub(spans[0].StartTime)
+	if chunk >= pause || token < pause || token >= 2*pause || span < 2*pause {
+		t.Errorf("first chunk after %v, first token after %v, span %v: want < %v, in [%v, %v), >= %v",
+			chunk, token, span, pause, pause, 2*pause, 2*pause)
+	}
+	if c := a[semconv.GenAICompletionPrefix+"0.content"].AsString(); c != "Hi" {
+		t.Errorf("completion %q", c)
+	}
+}

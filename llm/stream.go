@@ -390,24 +390,49 @@ func (f *arrayFramer) emit(tail []byte) error {
 func (f *arrayFramer) end() {}
 
 // streamBody is a streamed response body: every Read passes through
-// unchanged and feeds the framer; the stream ends at EOF, at a read error or
-// at Close, whichever comes first, and its record is then handed to the
-// background recorder (record.go). Read and Close may be called from
-// different goroutines.
+// unchanged. Its bytes are held, with the time each Read delivered them,
+// and parsed by the background recorder once the stream has ended (EOF, a
+// read error or Close, whichever comes first): the caller's path costs a
+// copy and a clock reading per Read, and no allocation once the held
+// buffer has grown. A stream longer than maxHeldStream is parsed from there
+// on as it passes (what was held first, then every Read), so memory stays
+// bounded. Times (first chunk, first output) are those of the Read that
+// delivered the event's last byte, whichever goroutine parses it. Read and
+// Close may be called from different goroutines.
 type streamBody struct {
 	rc     io.ReadCloser
 	rec    record
 	parser streamParser
+	fr     framer
 
-	mu          sync.Mutex
-	fr          framer
-	unparsed    error // why parsing stopped, or nil
+	mu       sync.Mutex
+	held     *[]byte     // bytes read and not parsed yet; nil before the first Read and once parsing inline
+	marks    *[]readMark // where each Read's bytes end in held, and when they came
+	inline   bool        // parsing as the bytes pass
+	ended    bool
+	sawEOF   bool
+	readErr  error // the Read error that ended the stream, other than EOF
+	closed   bool  // Close ended the stream (before EOF or an error)
+	heldSize int   // maxHeldStream unless a test sets it
+
+	// The parse: the caller's goroutine's while inline, the recorder's after.
+	at          time.Duration // since rec.start: when the bytes being parsed came
+	unparsed    error         // why parsing stopped, or nil
 	events      int
-	firstChunk  time.Time
-	firstOutput time.Time
-	ended       bool
-	abandoned   bool
+	firstChunk  time.Duration // when events > 0
+	firstOutput time.Duration // when output is true
+	output      bool
 }
+
+// maxHeldStream caps the bytes of one stream held for the background parse.
+const maxHeldStream = 1 << 20
+
+type readMark struct {
+	end int           // offset in held just past the Read's bytes
+	at  time.Duration // since rec.start
+}
+
+var marksPool = sync.Pool{New: func() any { s := make([]readMark, 0, 64); return &s }}
 
 func (s *streamBody) Read(p []byte) (int, error) {
 	n, err := s.rc.Read(p)
@@ -416,33 +441,82 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	if s.ended {
 		return n, err
 	}
-	if n > 0 && s.unparsed == nil {
-		if ferr := s.fr.feed(p[:n]); ferr != nil {
-			s.unparsed = ferr
-		}
+	if n > 0 {
+		s.keep(p[:n], time.Since(s.rec.start))
 	}
-	switch {
-	case err == io.EOF:
-		if s.unparsed == nil {
-			s.fr.end()
+	if err != nil {
+		if err == io.EOF {
+			s.sawEOF = true
+		} else {
+			s.readErr = err
 		}
-		s.finish(nil, false)
-	case err != nil && s.complete(): // the provider's last event arrived: the call succeeded
-		s.finish(nil, false)
-	case err != nil:
-		s.finish(err, false)
+		s.finish()
 	}
 	return n, err
 }
 
+// keep holds p for the background parse, or parses it now once the stream
+// is past maxHeldStream; s.mu is held.
+func (s *streamBody) keep(p []byte, at time.Duration) {
+	if s.inline {
+		s.feed(p, at)
+		return
+	}
+	if s.held == nil {
+		s.held, s.marks = respPool.Get().(*[]byte), marksPool.Get().(*[]readMark)
+		*s.held, *s.marks = (*s.held)[:0], (*s.marks)[:0]
+	}
+	max := s.heldSize
+	if max == 0 {
+		max = maxHeldStream
+	}
+	if len(*s.held)+len(p) > max {
+		s.catchUp()
+		s.inline = true
+		s.feed(p, at)
+		return
+	}
+	*s.held = append(*s.held, p...)
+	*s.marks = append(*s.marks, readMark{end: len(*s.held), at: at})
+}
+
+// catchUp parses the held bytes, Read by Read, and releases them.
+func (s *streamBody) catchUp() {
+	if s.held == nil {
+		return
+	}
+	b, start := *s.held, 0
+	for _, m := range *s.marks {
+		s.feed(b[start:m.end], m.at)
+		start = m.end
+	}
+	putResp(s.held)
+	if cap(*s.marks) <= 1<<16 {
+		marksPool.Put(s.marks)
+	}
+	s.held, s.marks = nil, nil
+}
+
+func (s *streamBody) feed(p []byte, at time.Duration) {
+	if s.unparsed != nil {
+		return
+	}
+	s.at = at
+	if err := s.fr.feed(p); err != nil {
+		s.unparsed = err
+	}
+}
+
 // Close ends the stream if it has not ended: a stream closed before its end
-// is abandoned (see the package documentation).
+// is abandoned unless the provider's last event was read (see the package
+// documentation).
 func (s *streamBody) Close() error {
 	err := s.rc.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.ended {
-		s.finish(nil, !s.complete())
+		s.closed = true
+		s.finish()
 	}
 	return err
 }
@@ -458,33 +532,50 @@ func (s *streamBody) complete() bool {
 func (s *streamBody) onEvent(name string, data []byte) {
 	s.events++
 	if s.events == 1 {
-		s.firstChunk = time.Now()
+		s.firstChunk = s.at
 	}
-	if s.parser.event(name, data) && s.firstOutput.IsZero() {
-		s.firstOutput = time.Now()
+	if s.parser.event(name, data) && !s.output {
+		s.firstOutput, s.output = s.at, true
 	}
 }
 
 // finish ends the stream and hands its record over; s.mu is held. Nothing
-// touches the parser after: the recorder reads it alone.
-func (s *streamBody) finish(readErr error, abandoned bool) {
-	s.ended, s.abandoned = true, abandoned
-	s.rec.err, s.rec.end = readErr, time.Now()
+// touches the body's parse state after: the recorder reads it alone.
+func (s *streamBody) finish() {
+	s.ended = true
+	s.rec.end = time.Now()
 	s.rec.t.submit(s)
+}
+
+// parse completes the parse, in the recorder: the held bytes, the end of
+// the framing at EOF; then whether the stream was complete decides what a
+// read error or an early Close mean: a read error after the provider's
+// last event lost nothing, and a Close after it is no abandonment.
+func (s *streamBody) parse() (abandoned bool) {
+	s.catchUp()
+	if s.sawEOF && s.unparsed == nil {
+		s.fr.end()
+	}
+	complete := s.complete()
+	if s.readErr != nil && !complete {
+		s.rec.err = s.readErr
+	}
+	return s.closed && !complete
 }
 
 // run records what the stream gave and ends the span.
 func (s *streamBody) run() {
 	rec := &s.rec
+	abandoned := s.parse()
 	rec.finish(func(attrs []attribute.KeyValue, c call) []attribute.KeyValue {
 		attrs = append(attrs, attribute.Int(semconv.LLMStreamChunks, s.events))
-		if !s.firstChunk.IsZero() {
-			attrs = append(attrs, attribute.Float64(semconv.GenAITimeToFirstChunk, s.firstChunk.Sub(rec.start).Seconds()))
+		if s.events > 0 {
+			attrs = append(attrs, attribute.Float64(semconv.GenAITimeToFirstChunk, s.firstChunk.Seconds()))
 		}
-		if !s.firstOutput.IsZero() {
-			attrs = append(attrs, attribute.Float64(semconv.LLMTimeToFirstToken, s.firstOutput.Sub(rec.start).Seconds()))
+		if s.output {
+			attrs = append(attrs, attribute.Float64(semconv.LLMTimeToFirstToken, s.firstOutput.Seconds()))
 		}
-		if s.abandoned {
+		if abandoned {
 			attrs = append(attrs, attribute.Bool(semconv.LLMStreamAbandoned, true))
 		}
 		if s.unparsed != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -200,51 +201,69 @@ func TestStreamBodyFramings(t *testing.T) {
 		{name: "json array closed after its end", contentType: "application/json", closeEarly: true,
 			body: "[{\"a\":1}]", want: []string{`{"a":1}`}},
 	}
+	// The bytes are held and parsed at the end (held), parsed as they pass
+	// from the first byte (inline), or held until half the body, then
+	// parsed as they pass (held then inline): the same events either way.
+	modes := []struct {
+		name     string
+		heldSize func(body string) int
+		oneByte  bool
+	}{
+		{"held", func(string) int { return 0 }, true},
+		{"held then inline", func(b string) int { return len(b) / 2 }, true},
+		{"inline", func(string) int { return 1 }, false},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			exp := tracetest.NewInMemoryExporter()
-			tr := Transport(nil, WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))).(*transport)
-			p := &recordingParser{}
-			// a request too large to read: recorded as far as its path tells (a stream)
-			rec := record{t: tr, ctx: context.Background(), api: api{name: "test", operation: "chat", path: route{model: "m", stream: true}},
-				req: requestBody{tooLarge: true}, start: time.Now()}
-			s := &streamBody{rc: io.NopCloser(strings.NewReader(tt.body)), rec: rec, parser: p}
-			s.fr = newFramer(tt.contentType, true, s, DefaultMaxEventBytes)
-			var got []byte
-			if tt.closeEarly { // read every byte, but not the EOF
-				got = make([]byte, len(tt.body))
-				if _, err := io.ReadFull(s, got); err != nil {
-					t.Fatal(err)
+		for _, mode := range modes {
+			t.Run(tt.name+"/"+mode.name, func(t *testing.T) {
+				exp := tracetest.NewInMemoryExporter()
+				tr := Transport(nil, WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))).(*transport)
+				p := &recordingParser{}
+				// a request too large to read: recorded as far as its path tells (a stream)
+				rec := record{t: tr, ctx: context.Background(), api: api{name: "test", operation: "chat", path: route{model: "m", stream: true}},
+					req: requestBody{tooLarge: true}, start: time.Now()}
+				var r io.Reader = strings.NewReader(tt.body)
+				if mode.oneByte {
+					r = iotest.OneByteReader(r)
 				}
-			} else {
-				got, _ = io.ReadAll(s)
-			}
-			s.Close()
-			if string(got) != tt.body {
-				t.Errorf("the caller got %q", got)
-			}
-			if strings.Join(p.events, "\x00") != strings.Join(tt.want, "\x00") {
-				t.Errorf("events %q, want %q", p.events, tt.want)
-			}
-			Flush(context.Background())
-			spans := exp.GetSpans()
-			if len(spans) != 1 {
-				t.Fatalf("%d spans", len(spans))
-			}
-			var abandoned bool
-			var chunks int64
-			for _, kv := range spans[0].Attributes {
-				switch string(kv.Key) {
-				case semconv.LLMStreamAbandoned:
-					abandoned = kv.Value.AsBool()
-				case semconv.LLMStreamChunks:
-					chunks = kv.Value.AsInt64()
+				s := &streamBody{rc: io.NopCloser(r), rec: rec, parser: p, heldSize: mode.heldSize(tt.body)}
+				s.fr = newFramer(tt.contentType, true, s, DefaultMaxEventBytes)
+				var got []byte
+				if tt.closeEarly { // read every byte, but not the EOF
+					got = make([]byte, len(tt.body))
+					if _, err := io.ReadFull(s, got); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					got, _ = io.ReadAll(s)
 				}
-			}
-			if abandoned != tt.abandoned || chunks != int64(len(tt.want)) {
-				t.Errorf("abandoned %v, chunks %d; want %v, %d", abandoned, chunks, tt.abandoned, len(tt.want))
-			}
-		})
+				s.Close()
+				if string(got) != tt.body {
+					t.Errorf("the caller got %q", got)
+				}
+				Flush(context.Background()) // the held bytes are parsed by the recorder
+				if strings.Join(p.events, "\x00") != strings.Join(tt.want, "\x00") {
+					t.Errorf("events %q, want %q", p.events, tt.want)
+				}
+				spans := exp.GetSpans()
+				if len(spans) != 1 {
+					t.Fatalf("%d spans", len(spans))
+				}
+				var abandoned bool
+				var chunks int64
+				for _, kv := range spans[0].Attributes {
+					switch string(kv.Key) {
+					case semconv.LLMStreamAbandoned:
+						abandoned = kv.Value.AsBool()
+					case semconv.LLMStreamChunks:
+						chunks = kv.Value.AsInt64()
+					}
+				}
+				if abandoned != tt.abandoned || chunks != int64(len(tt.want)) {
+					t.Errorf("abandoned %v, chunks %d; want %v, %d", abandoned, chunks, tt.abandoned, len(tt.want))
+				}
+			})
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,9 +39,10 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 }
 
 type transport struct {
-	base   http.RoundTripper
-	cfg    config
-	tracer trace.Tracer
+	base     http.RoundTripper
+	cfg      config
+	tracer   trace.Tracer
+	lastHost atomic.Pointer[hostProvider] // see providerFor
 }
 
 // RoundTrip follows a call recognise accepts and whose body looks like one
