@@ -16,8 +16,8 @@ import (
 // the stream fails after it started.
 
 type anthropicEvent struct {
-	Type    string `json:"type"`
-	Index   int    `json:"index"`
+	Type    knownName `json:"type"`
+	Index   int       `json:"index"`
 	Message *struct {
 		ID    string          `json:"id"`
 		Model string          `json:"model"`
@@ -31,12 +31,12 @@ type anthropicEvent struct {
 		Name  string          `json:"name"`
 		Input json.RawMessage `json:"input"`
 	} `json:"content_block"`
-	Delta struct {
-		Type        string `json:"type"`
-		Text        string `json:"text"`
-		PartialJSON string `json:"partial_json"`
-		Thinking    string `json:"thinking"`
-		StopReason  string `json:"stop_reason"`
+	Delta struct { // its texts are jsonText, kept between events (reset)
+		Type        knownName `json:"type"`
+		Text        jsonText  `json:"text"`
+		PartialJSON jsonText  `json:"partial_json"`
+		Thinking    jsonText  `json:"thinking"`
+		StopReason  string    `json:"stop_reason"`
 	} `json:"delta"`
 	Usage *anthropicUsage `json:"usage"`
 	Error *struct {
@@ -52,6 +52,13 @@ type anthropicUsage struct {
 	OutputTokens             *int64 `json:"output_tokens"`
 	CacheReadInputTokens     *int64 `json:"cache_read_input_tokens"`
 	CacheCreationInputTokens *int64 `json:"cache_creation_input_tokens"`
+}
+
+// reset empties the event for the next one, keeping the delta buffers.
+func (ev *anthropicEvent) reset() {
+	text, partial, thinking := ev.Delta.Text[:0], ev.Delta.PartialJSON[:0], ev.Delta.Thinking[:0]
+	*ev = anthropicEvent{}
+	ev.Delta.Text, ev.Delta.PartialJSON, ev.Delta.Thinking = text, partial, thinking
 }
 
 type anthropicStream struct {
@@ -74,14 +81,14 @@ func (p *anthropicStream) complete() bool { return p.stopped }
 
 func (p *anthropicStream) event(name string, data []byte) bool {
 	ev := &p.ev
-	*ev = anthropicEvent{}
+	ev.reset()
 	if err := p.dec.decode(data, ev); err != nil {
 		if p.failure == nil {
 			p.failure = &failure{typ: "malformed_response", message: "parse anthropic stream event: " + err.Error()}
 		}
 		return false
 	}
-	typ := ev.Type
+	typ := string(ev.Type)
 	if typ == "" {
 		typ = name
 	}
@@ -117,15 +124,15 @@ func (p *anthropicStream) event(name string, data []byte) bool {
 		switch d.Type {
 		case "text_delta":
 			p.msg.content = append(p.msg.content, d.Text...)
-			return d.Text != ""
+			return len(d.Text) > 0
 		case "input_json_delta":
 			if ev.Index >= 0 && ev.Index < len(p.blocks) && p.blocks[ev.Index] >= 0 {
 				tc := &p.msg.toolCalls[p.blocks[ev.Index]]
 				tc.args = append(tc.args, d.PartialJSON...)
 			}
-			return d.PartialJSON != ""
+			return len(d.PartialJSON) > 0
 		case "thinking_delta":
-			return d.Thinking != ""
+			return len(d.Thinking) > 0
 		}
 	case "message_delta":
 		if ev.Delta.StopReason != "" {

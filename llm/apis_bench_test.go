@@ -16,6 +16,10 @@ func BenchmarkStreamEvent(b *testing.B) {
 		event     string
 		data      string
 	}{
+		{"chat", newOpenAIStream, "",
+			`{"id":"chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2","object":"chat.completion.chunk","created":1738960610,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_72ed7ab54c","choices":[{"index":0,"delta":{"content":" word"},"logprobs":null,"finish_reason":null}],"usage":null}`},
+		{"anthropic", newAnthropicStream, "content_block_delta",
+			`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ello frien"}}`},
 		{"responses", newResponsesStream, "response.output_text.delta",
 			`{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Checking "}`},
 		{"completions", newCompletionsStream, "",

@@ -79,6 +79,8 @@ func parseCompletionsResponse(b []byte) (result, error) {
 // shape whose choices carry text deltas, a final chunk with usage when
 // stream_options.include_usage is set, and "[DONE]".
 type completionsStream struct {
+	chunk     completionsStreamChunk // decoded into again for every event
+	dec       eventDecoder
 	id, model string
 	choices   []streamedChoice
 	done      result // usage, total and failure only
@@ -92,6 +94,33 @@ type streamedChoice struct {
 
 func newCompletionsStream() streamParser { return &completionsStream{} }
 
+// completionsStreamChunk is a streamed chunk read without allocating:
+// texts are jsonText, the repeated id and model compared; reset keeps the
+// buffers.
+type completionsStreamChunk struct {
+	ID      repeated `json:"id"`
+	Model   repeated `json:"model"`
+	Choices []struct {
+		Index        int      `json:"index"`
+		Text         jsonText `json:"text"`
+		FinishReason *string  `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *compatUsage `json:"usage"`
+}
+
+func (c *completionsStreamChunk) reset() {
+	choices := c.Choices[:cap(c.Choices)]
+	for i := range choices {
+		text := choices[i].Text[:0]
+		choices[i] = struct {
+			Index        int      `json:"index"`
+			Text         jsonText `json:"text"`
+			FinishReason *string  `json:"finish_reason"`
+		}{Text: text}
+	}
+	*c = completionsStreamChunk{ID: c.ID, Model: c.Model, Choices: choices[:0]}
+}
+
 func (s *completionsStream) event(_ string, data []byte) bool {
 	if string(data) == "[DONE]" {
 		return false
@@ -102,30 +131,32 @@ func (s *completionsStream) event(_ string, data []byte) bool {
 		}
 		return false
 	}
-	var c completionsChunk
-	if err := unmarshal(data, &c); err != nil {
+	c := &s.chunk
+	c.reset()
+	if err := s.dec.decode(data, c); err != nil {
 		if s.done.failure == nil {
 			s.done.failure = &failure{typ: "malformed_response", message: "parse completions stream event: " + err.Error()}
 		}
 		return false
 	}
 	if s.id == "" {
-		s.id = c.ID
+		s.id = string(c.ID)
 	}
 	if c.Model != "" {
-		s.model = c.Model
+		s.model = string(c.Model)
 	}
 	if c.Usage != nil {
 		s.done.usage, s.done.total = c.Usage.usage()
 	}
 	output := false
-	for _, ch := range c.Choices {
+	for i := range c.Choices {
+		ch := &c.Choices[i]
 		sc := s.choice(ch.Index)
 		sc.text = append(sc.text, ch.Text...)
 		if ch.FinishReason != nil {
 			sc.finish = *ch.FinishReason
 		}
-		output = output || ch.Text != ""
+		output = output || len(ch.Text) > 0
 	}
 	return output
 }

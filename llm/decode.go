@@ -3,7 +3,6 @@ package llm
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"sync"
 )
 
@@ -26,9 +25,6 @@ func unmarshal(b []byte, v any) error {
 	err := d.decode(b, v)
 	d.r.Reset(nil)
 	decoders.Put(d)
-	if err == io.EOF || err == io.ErrUnexpectedEOF { // as json.Unmarshal says it
-		err = errEndOfInput
-	}
 	return err
 }
 

@@ -55,5 +55,5 @@ func streamFailure(b []byte) *failure {
 	if f.typ == "" {
 		f.typ = "error"
 	}
-	return &f
+	return &failure{typ: f.typ, message: f.message} // not &f: f would be allocated on every call
 }

@@ -264,10 +264,52 @@ func parseGeminiResponse(b []byte) (result, error) {
 // GenerateContentResponse carrying the next parts of each candidate; the
 // usage metadata of the last event that has some is the call's.
 type geminiStream struct {
+	chunk      geminiChunk // decoded into again for every event
+	dec, udec  eventDecoder
 	id, model  string
 	candidates []streamedCandidate
-	usage      *geminiUsage
+	usage      *geminiUsage // &lastUsage once an event had usage
+	lastUsage  geminiUsage
 	failure    *failure
+}
+
+// geminiChunk is a streamed GenerateContentResponse read without
+// allocating: texts are jsonText, repeated ids compared, the usage kept
+// raw (a RawMessage reuses its buffer) and decoded into the stream's own
+// value; reset keeps the buffers.
+type geminiChunk struct {
+	ResponseID   repeated               `json:"responseId"`
+	ModelVersion repeated               `json:"modelVersion"`
+	Candidates   []geminiChunkCandidate `json:"candidates"`
+	Usage        json.RawMessage        `json:"usageMetadata"`
+}
+
+type geminiChunkCandidate struct {
+	Index   int `json:"index"`
+	Content struct {
+		Parts []geminiChunkPart `json:"parts"`
+	} `json:"content"`
+	FinishReason string `json:"finishReason"`
+}
+
+type geminiChunkPart struct {
+	Text      jsonText        `json:"text"`
+	Thought   bool            `json:"thought"`
+	Call      *geminiFunction `json:"functionCall"`
+	CallSnake *geminiFunction `json:"function_call"`
+}
+
+func (c *geminiChunk) reset() {
+	cands := c.Candidates[:cap(c.Candidates)]
+	for i := range cands {
+		parts := cands[i].Content.Parts[:cap(cands[i].Content.Parts)]
+		for j := range parts {
+			parts[j] = geminiChunkPart{Text: parts[j].Text[:0]}
+		}
+		cands[i] = geminiChunkCandidate{}
+		cands[i].Content.Parts = parts[:0]
+	}
+	*c = geminiChunk{ResponseID: c.ResponseID, ModelVersion: c.ModelVersion, Candidates: cands[:0], Usage: c.Usage[:0]}
 }
 
 type streamedCandidate struct {
@@ -284,34 +326,39 @@ func (s *geminiStream) event(_ string, data []byte) bool {
 		s.fail(f)
 		return false
 	}
-	var r geminiResponse
-	if err := unmarshal(data, &r); err != nil {
+	r := &s.chunk
+	r.reset()
+	if err := s.dec.decode(data, r); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse gemini stream event: " + err.Error()})
 		return false
 	}
 	if r.ResponseID != "" {
-		s.id = r.ResponseID
+		s.id = string(r.ResponseID)
 	}
 	if r.ModelVersion != "" {
-		s.model = r.ModelVersion
+		s.model = string(r.ModelVersion)
 	}
-	if r.Usage != nil {
-		s.usage = r.Usage
+	if len(r.Usage) > 0 && string(r.Usage) != "null" {
+		s.lastUsage = geminiUsage{}
+		if err := s.udec.decode(r.Usage, &s.lastUsage); err == nil {
+			s.usage = &s.lastUsage
+		}
 	}
 	output := false
-	for _, cand := range r.Candidates {
+	for ci := range r.Candidates {
+		cand := &r.Candidates[ci]
 		sc := s.candidate(cand.Index)
 		for i := range cand.Content.Parts {
 			p := &cand.Content.Parts[i]
-			switch f := p.call(); {
+			switch f := either(p.Call, p.CallSnake); {
 			case f != nil:
 				sc.calls = append(sc.calls, toolCall{id: f.ID, name: f.Name, arguments: string(compact(f.Args))})
 				output = true
 			case p.Thought:
-				output = output || p.Text != ""
+				output = output || len(p.Text) > 0
 			default:
 				sc.text = append(sc.text, p.Text...)
-				output = output || p.Text != ""
+				output = output || len(p.Text) > 0
 			}
 		}
 		if cand.FinishReason != "" {

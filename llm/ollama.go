@@ -138,6 +138,8 @@ func parseOllamaResponse(b []byte) (result, error) {
 
 // ollamaStream assembles a streamed /api/chat or /api/generate answer.
 type ollamaStream struct {
+	line    ollamaLine // decoded into again for every line
+	dec     eventDecoder
 	model   string
 	role    string
 	text    []byte
@@ -151,39 +153,70 @@ type ollamaStream struct {
 
 func newOllamaStream() streamParser { return &ollamaStream{} }
 
+// ollamaLine is a streamed line: an ollamaResponse whose texts are
+// jsonText and whose repeated model and role are compared, not allocated,
+// so a line is read without allocating (reset keeps the buffers).
+type ollamaLine struct {
+	Model           repeated          `json:"model"`
+	Message         ollamaLineMessage `json:"message"`
+	Response        jsonText          `json:"response"`
+	Thinking        jsonText          `json:"thinking"`
+	Done            bool              `json:"done"`
+	DoneReason      string            `json:"done_reason"`
+	PromptEvalCount int64             `json:"prompt_eval_count"`
+	EvalCount       int64             `json:"eval_count"`
+}
+
+type ollamaLineMessage struct {
+	Role      repeated `json:"role"`
+	Content   jsonText `json:"content"`
+	Thinking  jsonText `json:"thinking"`
+	ToolCalls []struct {
+		ID       string `json:"id"`
+		Function struct {
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+}
+
+func (l *ollamaLine) reset() {
+	m := l.Message
+	*l = ollamaLine{Model: l.Model, Response: l.Response[:0], Thinking: l.Thinking[:0],
+		Message: ollamaLineMessage{Role: m.Role, Content: m.Content[:0], Thinking: m.Thinking[:0]}}
+}
+
 func (s *ollamaStream) event(_ string, data []byte) bool {
 	if f := streamFailure(data); f != nil {
 		s.fail(f)
 		return false
 	}
-	var r ollamaResponse
-	if err := unmarshal(data, &r); err != nil {
+	r := &s.line
+	r.reset()
+	if err := s.dec.decode(data, r); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse ollama stream line: " + err.Error()})
 		return false
 	}
 	if r.Model != "" {
-		s.model = r.Model
+		s.model = string(r.Model)
 	}
-	text := r.Response
-	output := r.Thinking != ""
-	if m := r.Message; m != nil {
-		if m.Role != "" {
-			s.role = m.Role
-		}
-		text = m.Content
-		output = output || m.Thinking != ""
-		for _, tc := range m.message().toolCalls {
-			s.calls = append(s.calls, tc)
-			output = true
-		}
+	m := &r.Message
+	if m.Role != "" {
+		s.role = string(m.Role)
 	}
-	s.text = append(s.text, text...)
+	for _, tc := range m.ToolCalls {
+		s.calls = append(s.calls, toolCall{id: tc.ID, name: tc.Function.Name, arguments: string(compact(tc.Function.Arguments))})
+	}
+	// chat lines carry message, generate lines response
+	s.text = append(s.text, r.Response...)
+	s.text = append(s.text, m.Content...)
 	if r.Done {
 		s.done = true
 		s.finish = r.DoneReason
-		s.usage, s.total = r.usage()
+		s.usage = &pricing.Usage{Input: r.PromptEvalCount, Output: r.EvalCount}
+		s.total = r.PromptEvalCount + r.EvalCount
 	}
-	return output || text != ""
+	return len(r.Response) > 0 || len(m.Content) > 0 || len(r.Thinking) > 0 || len(m.Thinking) > 0 || len(m.ToolCalls) > 0
 }
 
 func (s *ollamaStream) fail(f *failure) {

@@ -20,31 +20,58 @@ import (
 // count.
 
 type openAIChunk struct {
-	ID      repeated `json:"id"`
-	Model   repeated `json:"model"`
-	Choices []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Role             string `json:"role"`
-			Content          string `json:"content"`
-			Refusal          string `json:"refusal"`
-			ReasoningContent string `json:"reasoning_content"` // DeepSeek and other compatible hosts
-			ToolCalls        []struct {
-				Index    int    `json:"index"`
-				ID       string `json:"id"`
-				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *compatUsage `json:"usage"` // the last chunk's, with stream_options.include_usage
-	XGroq *struct {
+	ID      repeated            `json:"id"`
+	Model   repeated            `json:"model"`
+	Choices []openAIChunkChoice `json:"choices"`
+	Usage   *compatUsage        `json:"usage"` // the last chunk's, with stream_options.include_usage
+	XGroq   *struct {
 		Usage *compatUsage `json:"usage"` // Groq: on the last chunk, whether or not include_usage is set
 	} `json:"x_groq"`
 	Error *openAIError `json:"error"`
+}
+
+// The delta texts are jsonText, kept between chunks with their buffers
+// (reset), so a chunk's text is read without allocating.
+type openAIChunkChoice struct {
+	Index int `json:"index"`
+	Delta struct {
+		Role             string                `json:"role"`
+		Content          jsonText              `json:"content"`
+		Refusal          jsonText              `json:"refusal"`
+		ReasoningContent jsonText              `json:"reasoning_content"` // DeepSeek and other compatible hosts
+		ToolCalls        []openAIChunkToolCall `json:"tool_calls"`
+	} `json:"delta"`
+	FinishReason string `json:"finish_reason"`
+}
+
+type openAIChunkToolCall struct {
+	Index    int    `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string   `json:"name"`
+		Arguments jsonText `json:"arguments"`
+	} `json:"function"`
+}
+
+// reset empties the chunk for the next event, keeping the delta buffers
+// and the id and model to compare (json reuses a slice's elements without
+// zeroing the fields an event leaves out).
+func (ch *openAIChunk) reset() {
+	choices := ch.Choices[:cap(ch.Choices)]
+	for i := range choices {
+		c := &choices[i]
+		d := &c.Delta
+		content, refusal, reasoning := d.Content[:0], d.Refusal[:0], d.ReasoningContent[:0]
+		calls := d.ToolCalls[:cap(d.ToolCalls)]
+		for j := range calls {
+			args := calls[j].Function.Arguments[:0]
+			calls[j] = openAIChunkToolCall{}
+			calls[j].Function.Arguments = args
+		}
+		*c = openAIChunkChoice{}
+		d.Content, d.Refusal, d.ReasoningContent, d.ToolCalls = content, refusal, reasoning, calls[:0]
+	}
+	*ch = openAIChunk{ID: ch.ID, Model: ch.Model, Choices: choices[:0]}
 }
 
 type openAIError struct {
@@ -99,9 +126,7 @@ func newOpenAIStream() streamParser { return new(openAIStream) }
 
 func (p *openAIStream) event(_ string, data []byte) bool {
 	ch := &p.chunk
-	choices := ch.Choices[:cap(ch.Choices)]
-	clear(choices)                                                      // json reuses the elements' memory without zeroing absent fields
-	*ch = openAIChunk{ID: ch.ID, Model: ch.Model, Choices: choices[:0]} // id and model repeat: kept to compare
+	ch.reset()
 	if err := p.dec.decode(data, ch); err != nil {
 		if p.failure == nil {
 			p.failure = &failure{typ: "malformed_response", message: "parse openai stream event: " + err.Error()}
@@ -145,7 +170,7 @@ func (p *openAIStream) event(_ string, data []byte) bool {
 		}
 		m.content = append(m.content, d.Content...)
 		m.content = append(m.content, d.Refusal...)
-		output = output || d.Content != "" || d.Refusal != "" || d.ReasoningContent != "" || len(d.ToolCalls) > 0
+		output = output || len(d.Content) > 0 || len(d.Refusal) > 0 || len(d.ReasoningContent) > 0 || len(d.ToolCalls) > 0
 		for j := range d.ToolCalls {
 			tc := &d.ToolCalls[j]
 			if tc.Index < 0 || tc.Index >= maxStreamIndex {

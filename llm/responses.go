@@ -225,11 +225,23 @@ func responsesFinish(status string, incomplete *struct {
 // response, which then replaces what the deltas assembled; a stream cut
 // before it keeps the deltas.
 type responsesStream struct {
+	ev        responsesEvent // decoded into again for every event
+	dec       eventDecoder
 	id, model string
-	text      strings.Builder
+	text      []byte
 	calls     []streamedCall // function calls by output index, in order of arrival
 	final     *result
 	failure   *failure
+}
+
+type responsesEvent struct {
+	Type        knownName        `json:"type"`
+	Delta       jsonText         `json:"delta"` // kept between events with its buffer (reset)
+	OutputIndex int              `json:"output_index"`
+	Item        *responsesItem   `json:"item"`
+	Response    *responsesObject `json:"response"`
+	Code        string           `json:"code"`    // of an error event
+	Message     string           `json:"message"` // of an error event
 }
 
 type streamedCall struct {
@@ -241,23 +253,17 @@ type streamedCall struct {
 func newResponsesStream() streamParser { return &responsesStream{} }
 
 func (s *responsesStream) event(name string, data []byte) bool {
-	var e struct {
-		Type        string           `json:"type"`
-		Delta       string           `json:"delta"`
-		OutputIndex int              `json:"output_index"`
-		Item        *responsesItem   `json:"item"`
-		Response    *responsesObject `json:"response"`
-		Code        string           `json:"code"`    // of an error event
-		Message     string           `json:"message"` // of an error event
-	}
-	if err := unmarshal(data, &e); err != nil {
+	e := &s.ev
+	*e = responsesEvent{Delta: e.Delta[:0]}
+	if err := s.dec.decode(data, e); err != nil {
 		s.fail(&failure{typ: "malformed_response", message: "parse responses stream event: " + err.Error()})
 		return false
 	}
-	if e.Type == "" {
-		e.Type = name
+	typ := string(e.Type)
+	if typ == "" {
+		typ = name
 	}
-	switch e.Type {
+	switch typ {
 	case "error":
 		f := &failure{typ: e.Code, message: e.Message}
 		if f.typ == "" {
@@ -265,7 +271,7 @@ func (s *responsesStream) event(name string, data []byte) bool {
 		}
 		s.fail(f)
 	case "response.output_text.delta", "response.refusal.delta":
-		s.text.WriteString(e.Delta)
+		s.text = append(s.text, e.Delta...)
 		return true
 	case "response.function_call_arguments.delta":
 		if c := s.call(e.OutputIndex); c != nil {
@@ -319,7 +325,7 @@ func (s *responsesStream) result() result {
 		}
 		return r
 	}
-	m := message{role: "assistant", content: s.text.String()}
+	m := message{role: "assistant", content: string(s.text)}
 	for i := range s.calls {
 		c := &s.calls[i]
 		m.toolCalls = append(m.toolCalls, toolCall{id: c.id, name: c.name, arguments: string(c.args)})

@@ -625,5 +625,8 @@ func (d *eventDecoder) decode(data []byte, v any) error {
 	if err != nil {
 		d.dec = nil
 	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF { // as json.Unmarshal says it
+		err = errEndOfInput
+	}
 	return err
 }

@@ -357,7 +357,8 @@ func FuzzStreamParsers(f *testing.F) {
 	f.Add(`{"choices":[{"index":-1,"delta":{"tool_calls":[{"index":99999}]}}]}`)
 	f.Add(`{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"x"}}`)
 	f.Fuzz(func(t *testing.T, data string) {
-		for _, p := range []streamParser{newOpenAIStream(), newAnthropicStream()} {
+		for _, p := range []streamParser{newOpenAIStream(), newAnthropicStream(), newResponsesStream(),
+			newCompletionsStream(), newGeminiStream(), newOllamaStream()} {
 			for range 2 {
 				p.event("", []byte(data))
 				p.event("content_block_start", []byte(data))
@@ -365,4 +366,56 @@ func FuzzStreamParsers(f *testing.F) {
 			p.result()
 		}
 	})
+}
+
+// TestStreamParsersResetBetweenEvents: the parsers decode every event into
+// the same value, keeping its buffers: a text an event carries must not be
+// counted again for a later event that has none (json leaves the fields
+// an event lacks as they were).
+func TestStreamParsersResetBetweenEvents(t *testing.T) {
+	tests := []struct {
+		name       string
+		newStream  func() streamParser
+		event      string
+		withText   string
+		withoutOne string
+	}{
+		{"chat", newOpenAIStream, "",
+			`{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"x","tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{"}}]}}]}`,
+			`{"id":"c","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`},
+		{"anthropic", newAnthropicStream, "content_block_delta",
+			`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}`,
+			`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}`},
+		{"responses", newResponsesStream, "",
+			`{"type":"response.output_text.delta","output_index":0,"delta":"x"}`,
+			`{"type":"response.in_progress","response":{"id":"r","model":"m"}}`},
+		{"completions", newCompletionsStream, "",
+			`{"id":"c","model":"m","choices":[{"index":0,"text":"x"}]}`,
+			`{"id":"c","model":"m","choices":[{"index":0,"finish_reason":"stop"}]}`},
+		{"gemini", newGeminiStream, "",
+			`{"candidates":[{"content":{"parts":[{"text":"x"}]},"index":0}],"usageMetadata":{"promptTokenCount":3,"totalTokenCount":3}}`,
+			`{"candidates":[{"content":{"parts":[{"thought":true}]},"index":0,"finishReason":"STOP"}]}`},
+		{"ollama", newOllamaStream, "",
+			`{"model":"m","message":{"role":"assistant","content":"x"},"done":false}`,
+			`{"model":"m","message":{"role":"assistant"},"done":true,"prompt_eval_count":3,"eval_count":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.newStream()
+			p.event(tt.event, []byte(tt.withText))
+			if p.event(tt.event, []byte(tt.withoutOne)) {
+				t.Errorf("the event without text counted as output")
+			}
+			r := p.result()
+			if len(r.completions) != 1 || r.completions[0].content != "x" || r.failure != nil {
+				t.Fatalf("result %+v", r)
+			}
+			if tt.name == "chat" && (len(r.completions[0].toolCalls) != 1 || r.completions[0].toolCalls[0].arguments != "{") {
+				t.Errorf("tool calls %+v", r.completions[0].toolCalls)
+			}
+			if tt.name == "gemini" && (r.usage == nil || r.usage.Input != 3) {
+				t.Errorf("usage %+v: the last event with usage is the call's", r.usage)
+			}
+		})
+	}
 }
