@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	anthropicoption "github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/openai/openai-go/v3"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agentops-go/agentops/llm"
@@ -241,29 +244,80 @@ func timedCall(b *testing.B, c *http.Client, url string) time.Duration {
 
 // BenchmarkChatCompletionPaired: the non-streaming call of
 // BenchmarkChatCompletion made direct and through the transport alternately
-// in the same loop (the order swapped every iteration), so that load on the
-// machine falls on both alike. Each call's caller latency is kept; reported
-// are the medians of both (direct-ns, transport-ns), the median of the
-// per-pair differences (added-ns) and it as a share of the direct median
-// (added-%), and the same from the means (mean-added-%). The recording runs
-// between calls, as in timedCall.
+// in the same loop (see paired), with net/http, and with the real openai-go
+// and anthropic-sdk-go clients.
 func BenchmarkChatCompletionPaired(b *testing.B) {
-	resp, err := readFixture("openai_chat_tool_calls.json")
+	chat, err := readFixture("openai_chat_tool_calls.json")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := serve(b, "application/json", resp)
+	message, err := readFixture("anthropic_message_cached.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	chatSrv, messageSrv := serve(b, "application/json", chat), serve(b, "application/json", message)
 	direct, recorded := benchClients()
-	url := srv.URL + "/v1/chat/completions"
+	b.Run("client=net-http", func(b *testing.B) {
+		url := chatSrv.URL + "/v1/chat/completions"
+		paired(b, func(c *http.Client) { postAndRead(b, c, url, openAIRequest) }, direct, recorded)
+	})
+	b.Run("client=openai-go", func(b *testing.B) {
+		d, r := openAIClient(direct, chatSrv.URL), openAIClient(recorded, chatSrv.URL)
+		clients := map[*http.Client]*openai.Client{direct: &d, recorded: &r}
+		params := chatParams(false)
+		paired(b, func(c *http.Client) {
+			if _, err := clients[c].Chat.Completions.New(context.Background(), params); err != nil {
+				b.Fatal(err)
+			}
+		}, direct, recorded)
+	})
+	b.Run("client=anthropic-sdk-go", func(b *testing.B) {
+		newClient := func(hc *http.Client) anthropic.Client {
+			return anthropic.NewClient(anthropicoption.WithHTTPClient(hc), anthropicoption.WithBaseURL(messageSrv.URL),
+				anthropicoption.WithAPIKey("sk-ant-test"))
+		}
+		d, r := newClient(direct), newClient(recorded)
+		clients := map[*http.Client]*anthropic.Client{direct: &d, recorded: &r}
+		params := anthropic.MessageNewParams{
+			Model:     anthropic.ModelClaudeSonnet4_5,
+			MaxTokens: 1024,
+			System:    []anthropic.TextBlockParam{{Text: "You are Claude."}},
+			Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello, Claude"))},
+		}
+		paired(b, func(c *http.Client) {
+			if _, err := clients[c].Messages.New(context.Background(), params); err != nil {
+				b.Fatal(err)
+			}
+		}, direct, recorded)
+	})
+}
+
+// paired makes call with the direct and the recorded client alternately in
+// one loop (the order swapped every iteration), so that load on the machine
+// falls on both alike, and waits for the recording (llm.Flush) after each
+// call, outside the caller's time, as in timedCall. Each call's caller
+// latency is kept; reported are the medians of both (direct-ns,
+// transport-ns), the median of the per-pair differences (added-ns) and it
+// as a share of the direct median (added-%), and the same from the means
+// (mean-added-%, which GC pauses and preemptions sway).
+func paired(b *testing.B, call func(*http.Client), direct, recorded *http.Client) {
+	timed := func(c *http.Client) time.Duration {
+		start := time.Now()
+		call(c)
+		d := time.Since(start)
+		llm.Flush(context.Background())
+		return d
+	}
 	var d, t, diff []time.Duration
+	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		var dd, td time.Duration
 		if i%2 == 0 {
-			dd = timedCall(b, direct, url)
-			td = timedCall(b, recorded, url)
+			dd = timed(direct)
+			td = timed(recorded)
 		} else {
-			td = timedCall(b, recorded, url)
-			dd = timedCall(b, direct, url)
+			td = timed(recorded)
+			dd = timed(direct)
 		}
 		d, t, diff = append(d, dd), append(t, td), append(diff, td-dd)
 	}
