@@ -292,6 +292,21 @@ func BenchmarkChatCompletionPaired(b *testing.B) {
 	})
 }
 
+// BenchmarkChatStreamPaired: the streamed call of BenchmarkChatStream (read
+// by net/http code) made direct and through the transport alternately (see
+// paired); the added time per chunk is the difference of added-ns between
+// the two stream lengths over the 900 chunks between them.
+func BenchmarkChatStreamPaired(b *testing.B) {
+	direct, recorded := benchClients()
+	const request = `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count."}]}`
+	for _, n := range []int{100, 1000} {
+		srv := serve(b, "text/event-stream", streamBody(n))
+		b.Run(fmt.Sprintf("chunks=%d", n), func(b *testing.B) {
+			paired(b, func(c *http.Client) { postAndRead(b, c, srv.URL+"/v1/chat/completions", request) }, direct, recorded)
+		})
+	}
+}
+
 // paired makes call with the direct and the recorded client alternately in
 // one loop (the order swapped every iteration), so that load on the machine
 // falls on both alike, and waits for the recording (llm.Flush) after each

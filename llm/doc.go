@@ -5,7 +5,7 @@
 //
 //	client := &http.Client{Transport: llm.Transport(http.DefaultTransport)}
 //
-// For each recognised call the transport starts one span of kind
+// For each recognised call the transport records one span of kind
 // agentops.span.kind=llm, a child of the span in the request's context, and
 // records provider, operation, models, response id, sampling parameters,
 // prompt and completion messages (gen_ai.prompt.N.*, gen_ai.completion.N.*),
@@ -71,9 +71,14 @@
 // text/event-stream as Server-Sent Events, application/x-ndjson line by
 // line, and application/json, when the request asked for a stream, as the
 // elements of a JSON array. The caller reads the stream exactly as without
-// the transport: the response body is wrapped, each Read passes the
-// caller's bytes through unchanged and unbuffered, and the same bytes are
-// framed incrementally (only an incomplete event's tail is kept). The span
+// the transport: the response body is wrapped, and each Read passes the
+// caller's bytes through unchanged and unbuffered. Each Read's bytes are
+// also copied aside with the time they came, and the recorder frames and
+// parses them when the stream has ended (see Recording): on the caller's
+// path a chunk costs a copy and a clock reading, and no allocation once
+// the buffers have grown. A stream longer than 1 MiB is parsed from there
+// on as it passes, so memory stays bounded. The times recorded are those
+// the events arrived, whichever goroutine parsed them. The span
 // records gen_ai.request.stream, gen_ai.response.time_to_first_chunk (the
 // first event), agentops.llm.stream.time_to_first_token (the first event
 // carrying output: text, a tool call or reasoning),
@@ -100,8 +105,8 @@
 //     recorded. Abandoning is not an error (the status stays unset): a
 //     caller that stops reading on purpose should not inflate error counts.
 //
-// A stream that is neither read to its end nor closed leaks its span: it
-// never ends and is never exported. The http.Client contract already
+// A stream that is neither read to its end nor closed is never recorded:
+// its span is started only once the stream ends. The http.Client contract already
 // requires closing every response body. The same holds for a non-streamed
 // response (see Recording).
 //
@@ -111,25 +116,32 @@
 //
 // # Recording
 //
-// Nothing is parsed on the caller's path. RoundTrip recognises the call by
-// its path, keeps the request bytes (a quick look checks that they are a
-// JSON object naming a model, unless the path names it), starts the span
-// and sends the request with the span in its context. A non-streamed JSON
-// answer is handed back at once behind a body that passes every Read
-// through unchanged and keeps the bytes read (up to WithMaxResponseBytes,
-// DefaultMaxResponseBytes 8 MiB; past it the bytes still pass, the call is
-// recorded without its response and agentops.llm.response.unrecorded says
-// why). When the response ends — read to EOF, a read error, Close, or no
-// body to follow (a transport error, a body that is not JSON) — the call
-// is handed to a background recorder: one goroutine per process, parked
-// while idle, that parses the request and the answer, sets the span's
-// attributes and status, and ends the span with the time the response
-// ended. So the span's end is when the body was read to its end or closed
+// Nothing is parsed and no span is started on the caller's path.
+// RoundTrip recognises the call by its path, keeps the request's context,
+// the time and the request bytes (a quick look checks that they are a JSON
+// object naming a model, unless the path names it) and sends the request
+// as it is. A non-streamed JSON answer is handed back at once behind a body
+// that passes every Read through unchanged and keeps the bytes read (up to
+// WithMaxResponseBytes, DefaultMaxResponseBytes 8 MiB; past it the bytes
+// still pass, the call is recorded without its response and
+// agentops.llm.response.unrecorded says why). When the response ends — read
+// to EOF, a read error, Close, or no body to follow (a transport error, a
+// body that is not JSON) — the call is handed to a background recorder: one
+// goroutine per process, parked while idle, that parses the request, starts
+// the span as a child of the request context's span with the call's start
+// time, parses the answer, sets the span's attributes and status, and ends
+// it with the time the response ended. So the span's start and end are
+// when the call was made and when its body was read to its end or closed
 // (or the error or headers arrived), not when the recording ran; its
 // attributes, status and timing are as if it had been recorded inline.
+// Because the span starts in the background, a transport under this one
+// (otelhttp, say) sees the request context's span as the current one, not
+// the llm span.
 //
-// A call whose span is not recording (its trace sampled out) is sent with
-// the span in its context and nothing kept or parsed.
+// A call whose parent span (in the request's context) is not sampled
+// passes through untouched, nothing kept or parsed. A call without a
+// parent that the tracer provider's sampler drops is followed and parsed
+// as any other, and its span is not recorded.
 //
 // Call Flush before reading what the spans feed (an in-memory exporter,
 // a session's tally) or before shutting the tracer provider down: it waits
@@ -144,13 +156,13 @@
 // read: a whole JSON answer (clients that decode with json.Decoder stop at
 // the value's end and close) is recorded in full; otherwise the call is
 // recorded with its request and agentops.llm.response.abandoned, without
-// error. A body neither read to its end nor closed never ends its span,
-// and the call is not recorded. Error answers (HTTP 4xx and 5xx with a JSON
+// error. A body neither read to its end nor closed is never handed to the
+// recorder, and the call is not recorded. Error answers (HTTP 4xx and 5xx with a JSON
 // body) are read before RoundTrip returns, as clients that retry close them
 // unread, and handed back as a reader of the same bytes ending with the
 // same read error. A body that passed the quick look but does not parse as
-// a call (not JSON, no model) leaves its span unended, never exported: the
-// call is unrecorded as if it had passed through.
+// a call (not JSON, no model) starts no span: the call is unrecorded as if
+// it had passed through.
 //
 // # Failures
 //
@@ -165,8 +177,9 @@
 //
 // # Request bodies
 //
-// The request is never modified: a shallow copy carries the span's context
-// and the body to send. The body is copied at most once. When the request
+// The request is never modified: it is sent as it is, or, when its body had
+// to be read (no GetBody), as a shallow copy carrying a body that replays
+// the bytes read. The body is copied at most once. When the request
 // has GetBody (http.NewRequest with a bytes or strings reader, and the
 // OpenAI and Anthropic clients), a copy from GetBody is read into a pooled
 // buffer, kept until the call is recorded, and the request's own Body and
