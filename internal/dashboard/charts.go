@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/agentops-go/agentops/internal/format"
 )
 
 // Charts are drawn on the server as SVG: the templates place rectangles and
@@ -144,7 +146,7 @@ func formatCount(v float64) string {
 		return trimZero(strconv.FormatFloat(v/1e3, 'f', 1, 64)) + "k"
 	}
 	if v == math.Trunc(v) {
-		return groupDigits(int64(v))
+		return format.Thousands(int64(v))
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }

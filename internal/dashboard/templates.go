@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentops-go/agentops/internal/format"
 )
 
 var funcs = template.FuncMap{
 	"usd":   formatUSD,
 	"count": func(n int64) string { return formatCount(float64(n)) },
-	"int":   func(n int64) string { return groupDigits(n) },
+	"int":   func(n int64) string { return format.Thousands(n) },
 	"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 	"ago": func(now, t time.Time) string {
 		d := now.Sub(t)
@@ -52,7 +54,7 @@ func plural(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return groupDigits(n) + " " + many
+	return format.Thousands(n) + " " + many
 }
 
 // formatBytes writes a size for people: 812 B, 14.2 KiB, 3.0 MiB.
@@ -64,24 +66,6 @@ func formatBytes(n int64) string {
 		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
 	}
 	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
-}
-
-// groupDigits writes n with thin separators: 1,234,567.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 var pageNames = []string{"login.html", "error.html", "overview.html", "sessions.html", "session_rows.html", "session.html", "span.html"}

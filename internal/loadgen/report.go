@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentops-go/agentops/internal/format"
 )
 
 // writeText writes the human-readable report.
@@ -29,15 +31,15 @@ func writeText(w io.Writer, r *Result) error {
 		elapsed += ", interrupted"
 	}
 	fmt.Fprintf(&b, "run         %s\n", elapsed)
-	fmt.Fprintf(&b, "requests    %s sent, %s ok", group(r.Requests), group(r.OK))
+	fmt.Fprintf(&b, "requests    %s sent, %s ok", format.Thousands(r.Requests), format.Thousands(r.OK))
 	if errs := errorSummary(r); errs != "" {
 		b.WriteString(", " + errs)
 	}
 	b.WriteByte('\n')
 	fmt.Fprintf(&b, "spans       %s sent, %s accepted, %s rejected by partial success\n",
-		group(r.SpansSent), group(r.SpansAccepted), group(r.SpansRejected))
+		format.Thousands(r.SpansSent), format.Thousands(r.SpansAccepted), format.Thousands(r.SpansRejected))
 	fmt.Fprintf(&b, "throughput  %s spans/s accepted, %.1f requests/s, %.1f MB/s on the wire\n",
-		group(int64(r.SpansPerSecond+0.5)), r.RequestsPerSecond, r.MBPerSecond)
+		format.Thousands(int64(r.SpansPerSecond+0.5)), r.RequestsPerSecond, r.MBPerSecond)
 	size := fmt.Sprintf("%.0f bytes/span on the wire", r.BytesPerSpan)
 	if r.Gzip {
 		size += fmt.Sprintf(" (%.0f before gzip)", r.RawBytesPerSpan)
@@ -49,7 +51,7 @@ func writeText(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "backoff     %s summed over workers\n", r.Backoff.Round(time.Millisecond))
 	}
 	if r.BadResponses > 0 {
-		fmt.Fprintf(&b, "warning     %s 2xx responses were not OTLP; their spans count as accepted\n", group(r.BadResponses))
+		fmt.Fprintf(&b, "warning     %s 2xx responses were not OTLP; their spans count as accepted\n", format.Thousands(r.BadResponses))
 	}
 	if r.LastTransportError != "" {
 		fmt.Fprintf(&b, "last error  %s\n", r.LastTransportError)
@@ -61,16 +63,16 @@ func writeText(w io.Writer, r *Result) error {
 func errorSummary(r *Result) string {
 	var parts []string
 	if r.Throttled > 0 {
-		parts = append(parts, group(r.Throttled)+" × 429")
+		parts = append(parts, format.Thousands(r.Throttled)+" × 429")
 	}
 	if r.Unavailable > 0 {
-		parts = append(parts, group(r.Unavailable)+" × 503")
+		parts = append(parts, format.Thousands(r.Unavailable)+" × 503")
 	}
 	for _, code := range slices.Sorted(maps.Keys(r.Failed)) {
-		parts = append(parts, fmt.Sprintf("%s × %d", group(r.Failed[code]), code))
+		parts = append(parts, fmt.Sprintf("%s × %d", format.Thousands(r.Failed[code]), code))
 	}
 	if r.TransportErrors > 0 {
-		parts = append(parts, group(r.TransportErrors)+" transport errors")
+		parts = append(parts, format.Thousands(r.TransportErrors)+" transport errors")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -160,24 +162,6 @@ func writeJSON(w io.Writer, r *Result) error {
 
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
-}
-
-// group writes n with thousands separators.
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // formatBytes writes a size in KB or MB (powers of 1000).
