@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/agentops-go/agentops/llm"
 	"github.com/agentops-go/agentops/pricing"
@@ -111,22 +112,7 @@ func (f *fakeProviders) seen() []string {
 
 func postJSON(t *testing.T, c *http.Client, url, body string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if _, err := io.ReadAll(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %s", resp.Status)
-	}
+	post(t, context.Background(), c, url, body)
 }
 
 // cost is what the span should say a call cost; ok false for an unpriced model.
@@ -522,19 +508,7 @@ func TestClientsRecordCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeProviders(t, tt.routes)
-			exp := newExporter()
-			hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, tt.opts...)...)}
-			tt.do(t, hc, f)
-
-			spans := exp.GetSpans()
-			if len(spans) != 1 {
-				t.Fatalf("got %d spans, want 1 (server saw %q)", len(spans), f.seen())
-			}
-			s := spans[0]
-			if s.Name != tt.spanName {
-				t.Errorf("span name %q, want %q", s.Name, tt.spanName)
-			}
+			s := recordOne(t, tt.routes, tt.opts, tt.do, tt.spanName)
 			a := attrs(s)
 			want := map[string]any{
 				semconv.SpanKind:          semconv.KindLLM,
@@ -618,6 +592,25 @@ func TestAnthropicCountTokensPassesThrough(t *testing.T) {
 	if n := len(exp.GetSpans()); n != 0 {
 		t.Errorf("count_tokens recorded as %d spans", n)
 	}
+}
+
+// recordOne has do call the fake providers serving routes through the
+// transport (with opts) and returns the one span recorded, checking its name.
+func recordOne(t *testing.T, routes map[string]string, opts []llm.Option,
+	do func(*testing.T, *http.Client, *fakeProviders), spanName string) tracetest.SpanStub {
+	t.Helper()
+	f := newFakeProviders(t, routes)
+	exp := newExporter()
+	hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, opts...)...)}
+	do(t, hc, f)
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("got %d spans, want 1 (server saw %q)", len(spans), f.seen())
+	}
+	if spans[0].Name != spanName {
+		t.Errorf("span name %q, want %q", spans[0].Name, spanName)
+	}
+	return spans[0]
 }
 
 func tracerProvider(exp exporter) *sdktrace.TracerProvider {

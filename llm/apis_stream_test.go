@@ -159,19 +159,7 @@ func TestStreamedCallsRecorded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeProviders(t, tt.routes)
-			exp := newExporter()
-			hc := &http.Client{Transport: llm.Transport(f.base(), append([]llm.Option{llm.WithTracerProvider(tracerProvider(exp))}, tt.opts...)...)}
-			tt.do(t, hc, f)
-
-			spans := exp.GetSpans()
-			if len(spans) != 1 {
-				t.Fatalf("got %d spans, want 1 (server saw %q)", len(spans), f.seen())
-			}
-			s := spans[0]
-			if s.Name != tt.spanName {
-				t.Errorf("span name %q, want %q", s.Name, tt.spanName)
-			}
+			s := recordOne(t, tt.routes, tt.opts, tt.do, tt.spanName)
 			a := attrs(s)
 			want := map[string]any{
 				semconv.GenAIProviderName:  tt.provider,

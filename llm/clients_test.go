@@ -552,20 +552,27 @@ func TestStreamCutOff(t *testing.T) {
 	}
 }
 
-// TestStreamAbandoned: a caller that stops reading and closes the stream
-// on purpose gets a span marked abandoned, with what was read, and no error.
-func TestStreamAbandoned(t *testing.T) {
-	events := sseEvents(fixture(t, "openai_chat_stream.sse"))
+// stalledStream serves an SSE stream of events, then neither sends more nor
+// ends until the client goes away.
+func stalledStream(t *testing.T, events [][]byte) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body) // then a closed connection cancels r.Context()
 		w.Header().Set("Content-Type", "text/event-stream")
-		for _, e := range events[:4] {
+		for _, e := range events {
 			w.Write(e)
 		}
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestStreamAbandoned: a caller that stops reading and closes the stream
+// on purpose gets a span marked abandoned, with what was read, and no error.
+func TestStreamAbandoned(t *testing.T) {
+	events := sseEvents(fixture(t, "openai_chat_stream.sse"))
+	srv := stalledStream(t, events[:4])
 	hc, exp, _ := setup()
 	client := openAIClient(hc, srv.URL)
 	stream := client.Chat.Completions.NewStreaming(context.Background(), chatParams(true))
@@ -596,15 +603,7 @@ func TestStreamAbandoned(t *testing.T) {
 // TestStreamContextCanceled: the caller cancels the context mid-stream.
 func TestStreamContextCanceled(t *testing.T) {
 	events := sseEvents(fixture(t, "openai_chat_stream.sse"))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // then a closed connection cancels r.Context()
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(events[0])
-		w.Write(events[1])
-		w.(http.Flusher).Flush()
-		<-r.Context().Done() // the rest never comes
-	}))
-	defer srv.Close()
+	srv := stalledStream(t, events[:2]) // the rest never comes
 	hc, exp, _ := setup()
 	client := openAIClient(hc, srv.URL)
 	ctx, cancel := context.WithCancel(context.Background())
