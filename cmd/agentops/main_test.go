@@ -137,7 +137,7 @@ func (s *syncBuffer) waitMatch(re *regexp.Regexp, stop <-chan struct{}, timeout 
 }
 
 var (
-	bannerURL = regexp.MustCompile(`AgentOps server listening on (http://\S+)\n`)
+	bannerURL = regexp.MustCompile(`AgentOps server listening on (https?://\S+)\n`)
 	bannerKey = regexp.MustCompile(`Its API key \(shown only this once\):\n\n {4}(\S+)\n`)
 	uuidV4    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	anyUUID   = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)

@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if grpcLn != nil {
 		grpcAddr = grpcLn.Addr().String()
 	}
-	server.Banner(stdout, ln.Addr().String(), grpcAddr, cfg.DataDir, firstKey)
+	server.Banner(stdout, srv.Scheme(), ln.Addr().String(), grpcAddr, cfg.DataDir, firstKey)
 	err = srv.ServeWithGRPC(ctx, ln, grpcLn)
 	if err == nil {
 		log.Info("stopped cleanly")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/agentops-go/agentops/internal/model"
 	"github.com/agentops-go/agentops/internal/server"
+	"github.com/agentops-go/agentops/internal/testcert"
 )
 
 func TestFirstStartPrintsKeyOnce(t *testing.T) {
@@ -96,6 +98,8 @@ var serveEnv = map[string]struct{ value, shown string }{
 	"dashboard-password":      {"s3cret", "***"},
 	"open":                    {"true", "true"},
 	"dashboard-sort-window":   {"5000", "5000"},
+	"tls-cert":                {"/etc/agentops/cert.pem", `"/etc/agentops/cert.pem"`},
+	"tls-key":                 {"/etc/agentops/key.pem", `"/etc/agentops/key.pem"`},
 }
 
 // serveFlagEnv lists serve's flags with the variable each one reads.
@@ -230,6 +234,7 @@ func TestUnworkableEnvironmentValueIsNamed(t *testing.T) {
 		{"AGENTOPS_SESSION_TIMEOUT", "-5m", nil, `--session-timeout must be positive (set in the environment: AGENTOPS_SESSION_TIMEOUT="-5m")`},
 		{"AGENTOPS_ADDR", "nonsense", nil, `missing port in address (set in the environment: AGENTOPS_ADDR="nonsense")`},
 		{"AGENTOPS_MAX_BATCH_SPANS", "5", []string{"--max-batch-spans", "0"}, "span and request limits must be positive\n"},
+		{"AGENTOPS_TLS_CERT", "/etc/agentops/cert.pem", nil, `--tls-cert and --tls-key go together: give both (a certificate and its key) or neither (set in the environment: AGENTOPS_TLS_CERT="/etc/agentops/cert.pem")`},
 	} {
 		t.Run(c.env+"="+c.value, func(t *testing.T) {
 			t.Setenv(c.env, c.value)
@@ -238,6 +243,36 @@ func TestUnworkableEnvironmentValueIsNamed(t *testing.T) {
 				t.Errorf("want exit 1 and %q: %s", c.want, r)
 			}
 		})
+	}
+}
+
+// TestServeTLS: with --tls-cert and --tls-key the banner's URLs are https
+// and the gRPC line says TLS; the server answers over TLS with that
+// certificate. A certificate file that cannot be read stops serve at once
+// with a message naming it.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := testcert.Write(t, dir, "server", 1)
+	s := serveInProcess(t, t.TempDir(), true, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.URL, "https://127.0.0.1:") {
+		t.Fatalf("banner URL %s", s.URL)
+	}
+	if m := s.stdout.waitMatch(regexp.MustCompile(`OTLP/gRPC traces: 127\.0\.0\.1:\d+ \(TLS\)`), s.exited, startupTimeout); m == nil {
+		t.Errorf("the banner does not say gRPC is over TLS:\n%s", s.stdout)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(s.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Errorf("GET /healthz over TLS: %d, TLS %v", resp.StatusCode, resp.TLS != nil)
+	}
+
+	r := cli(t, "serve", "--data", t.TempDir(), "--tls-cert", filepath.Join(dir, "missing.pem"), "--tls-key", keyFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "--tls-cert "+filepath.Join(dir, "missing.pem")) || !strings.Contains(r.stderr, "no such file") {
+		t.Errorf("want exit 1 naming the missing certificate: %s", r)
 	}
 }
 

@@ -481,7 +481,7 @@ func startServerOn(t *testing.T, wrap func(store.Store) store.Store, mutate ...f
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := &testServer{URL: "http://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, srv: srv, stop: cancel, done: make(chan error, 1)}
+	ts := &testServer{URL: srv.Scheme() + "://" + ln.Addr().String(), Key: key, DataDir: cfg.DataDir, srv: srv, stop: cancel, done: make(chan error, 1)}
 	if grpcLn != nil {
 		ts.GRPCAddr = grpcLn.Addr().String()
 	}

@@ -23,6 +23,12 @@ type Config struct {
 	GRPCAddr string
 	DataDir  string // where the SQLite file and the JWT secret live
 
+	// TLSCert and TLSKey are PEM files of a certificate (its chain
+	// included) and its key: both listeners then serve TLS only (HTTPS,
+	// gRPC over TLS), and a renewed pair is picked up without a restart.
+	// Both or neither.
+	TLSCert, TLSKey string
+
 	// Limits of one OTLP request.
 	MaxBodyBytes         int64 // as received (compressed): 413 beyond
 	MaxDecompressedBytes int64 // after gzip: 413 beyond
@@ -99,6 +105,8 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Addr, "addr", envString("AGENTOPS_ADDR", c.Addr), "listen address for OTLP/HTTP, the API and the dashboard (env AGENTOPS_ADDR)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", envStringOrEmpty("AGENTOPS_GRPC_ADDR", c.GRPCAddr), `listen address for OTLP/gRPC; ":PORT" takes --addr's host; "" disables (env AGENTOPS_GRPC_ADDR)`)
 	RegisterDataFlag(fs, &c.DataDir)
+	fs.StringVar(&c.TLSCert, "tls-cert", envString("AGENTOPS_TLS_CERT", ""), "PEM certificate (chain included): serve HTTPS and gRPC over TLS; reloaded when the file changes (env AGENTOPS_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", envString("AGENTOPS_TLS_KEY", ""), "PEM private key of --tls-cert (env AGENTOPS_TLS_KEY)")
 	byteFlag(fs, &c.MaxBodyBytes, "max-body-bytes", "AGENTOPS_MAX_BODY_BYTES", "largest OTLP request body as sent (compressed), e.g. 16MiB")
 	byteFlag(fs, &c.MaxDecompressedBytes, "max-decompressed-bytes", "AGENTOPS_MAX_DECOMPRESSED_BYTES", "largest OTLP request body after gzip, e.g. 64MiB")
 	intFlag(fs, &c.MaxSpansPerRequest, "max-spans-per-request", "AGENTOPS_MAX_SPANS_PER_REQUEST", "most spans in one OTLP request")
@@ -139,6 +147,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("span and request limits must be positive")
 	case c.SessionTimeout <= 0:
 		return fmt.Errorf("--session-timeout must be positive")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both (a certificate and its key) or neither")
 	case c.Open && !IsLoopback(c.Addr):
 		return fmt.Errorf("--open shows every project's data to anyone who can reach the server, so it needs a loopback --addr such as 127.0.0.1:4318 (not %q); use --dashboard-password or API keys to log in instead", c.Addr)
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed requests
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -31,11 +32,15 @@ const retryDelay = time.Second
 // the requests decoded at once are bounded per connection too
 // (MaxConcurrent streams), not only by the handler's slot.
 func (s *Server) newGRPCServer() *grpc.Server {
-	gs := grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
 		grpc.MaxConcurrentStreams(uint32(min(s.cfg.MaxConcurrent, 1<<20))),
 		grpc.ChainUnaryInterceptor(recoverGRPC(s.log)),
-	)
+	}
+	if tc := s.tlsConfig(); tc != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	gs := grpc.NewServer(opts...)
 	ptraceotlp.RegisterGRPCServer(gs, &traceService{s: s})
 	return gs
 }

@@ -53,6 +53,7 @@ type Server struct {
 	dashboard *dashboard.Dashboard // nil when the store cannot serve it
 	ready     atomic.Bool
 	inflight  chan struct{} // semaphore of OTLP requests being decoded
+	cert      *certificate  // nil without TLS
 }
 
 // New builds a server on an open store; the server owns the store from now
@@ -65,6 +66,15 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: log, store: st, inflight: make(chan struct{}, cfg.MaxConcurrent)}
+	if cfg.TLSCert != "" {
+		c, err := loadCertificate(cfg.TLSCert, cfg.TLSKey, log)
+		if err != nil {
+			return nil, err
+		}
+		s.cert = c
+	} else if !IsLoopback(cfg.Addr) {
+		log.Warn("serving plain HTTP on a non-loopback address: API keys, the dashboard password and span contents cross the network unencrypted; use --tls-cert and --tls-key, or a TLS-terminating proxy", "addr", cfg.Addr)
+	}
 	reg := prometheus.NewRegistry()
 	s.metrics = newMetrics(reg)
 	var writer store.SpanWriter = st
@@ -111,7 +121,12 @@ func (s *Server) ServeWithGRPC(ctx context.Context, ln, grpcLn net.Listener) err
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
+	if tc := s.tlsConfig(); tc != nil {
+		hs.TLSConfig = tc
+		go func() { errc <- hs.ServeTLS(ln, "", "") }() // the certificate comes from GetCertificate
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	var gs *grpc.Server
 	if grpcLn != nil {
 		gs = s.newGRPCServer()
@@ -189,13 +204,16 @@ func EnsureDefaultProject(ctx context.Context, st store.Store) (key string, err 
 	return key, nil
 }
 
-// Banner prints what a new user needs: where the server listens (grpcAddr
-// "" when gRPC is off) and, once, the first API key.
-func Banner(w io.Writer, addr, grpcAddr, dataDir, firstKey string) {
-	url := "http://" + addr
+// Banner prints what a new user needs: where the server listens (scheme
+// "http" or "https", grpcAddr "" when gRPC is off) and, once, the first
+// API key.
+func Banner(w io.Writer, scheme, addr, grpcAddr, dataDir, firstKey string) {
+	url := scheme + "://" + addr
 	fmt.Fprintf(w, "AgentOps server listening on %s\n", url)
 	fmt.Fprintf(w, "  OTLP/HTTP traces: %s/v1/traces\n", url)
-	if grpcAddr != "" {
+	if grpcAddr != "" && scheme == "https" {
+		fmt.Fprintf(w, "  OTLP/gRPC traces: %s (TLS)\n", grpcAddr)
+	} else if grpcAddr != "" {
 		fmt.Fprintf(w, "  OTLP/gRPC traces: %s\n", grpcAddr)
 	}
 	fmt.Fprintf(w, "  REST API:         %s/v2/sessions\n", url)

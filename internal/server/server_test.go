@@ -23,6 +23,7 @@ type testServer struct {
 	srv      *Server
 	stop     context.CancelFunc
 	done     chan error
+	client   *http.Client // nil: http.DefaultClient (a TLS test sets one trusting its certificate)
 }
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
@@ -48,7 +49,11 @@ func (ts *testServer) do(t *testing.T, method, path, contentType string, body io
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := ts.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

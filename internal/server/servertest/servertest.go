@@ -17,7 +17,7 @@ import (
 // Server is a running server with a fresh data directory and a default
 // project whose API key is Key.
 type Server struct {
-	URL      string // http://127.0.0.1:PORT
+	URL      string // http://127.0.0.1:PORT (https:// when a mutate set TLSCert)
 	GRPCAddr string // 127.0.0.1:PORT of OTLP/gRPC; "" when a mutate disabled it
 	Key      string
 	DataDir  string
@@ -79,7 +79,7 @@ func Start(t testing.TB, mutate ...func(*server.Config)) *Server {
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), GRPCAddr: grpcAddr, Key: key, DataDir: cfg.DataDir, store: st}
+	return &Server{URL: srv.Scheme() + "://" + ln.Addr().String(), GRPCAddr: grpcAddr, Key: key, DataDir: cfg.DataDir, store: st}
 }
 
 // AddProject creates another project in the running server's store and
