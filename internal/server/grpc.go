@@ -35,7 +35,7 @@ func (s *Server) newGRPCServer() *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(int(min(s.cfg.MaxBodyBytes, int64(^uint32(0)>>1)))),
 		grpc.MaxConcurrentStreams(uint32(min(s.cfg.MaxConcurrent, 1<<20))),
-		grpc.ChainUnaryInterceptor(recoverGRPC(s.log)),
+		grpc.ChainUnaryInterceptor(s.metrics.timeGRPC, recoverGRPC(s.log)),
 	}
 	if tc := s.tlsConfig(); tc != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
@@ -123,6 +123,15 @@ func grpcCodeOf(httpStatus int) codes.Code {
 
 // recoverGRPC turns a handler panic into Internal and a log line, as
 // recoverPanics does for HTTP.
+// timeGRPC observes each request's latency by method and status code (a
+// recovered panic counts as Internal: recoverGRPC runs inside it).
+func (m *metrics) timeGRPC(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	m.grpc.WithLabelValues(info.FullMethod, status.Code(err).String()).Observe(time.Since(start).Seconds())
+	return resp, err
+}
+
 func recoverGRPC(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		defer func() {

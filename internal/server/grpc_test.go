@@ -198,6 +198,14 @@ func TestGRPCCredentials(t *testing.T) {
 			}
 		})
 	}
+	// Every request above is in the latency histogram, by status code.
+	_, body, _ := ts.do(t, "GET", "/metrics", "", nil)
+	for code, n := range map[string]int{"OK": 3, "Unauthenticated": 3, "PermissionDenied": 2} {
+		line := `agentops_grpc_request_duration_seconds_count{code="` + code + `",method="/opentelemetry.proto.collector.trace.v1.TraceService/Export"} ` + strconv.Itoa(n) + "\n"
+		if !strings.Contains(string(body), line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
 }
 
 func TestGRPCLimits(t *testing.T) {

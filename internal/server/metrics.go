@@ -16,6 +16,7 @@ type metrics struct {
 	rejected   *prometheus.CounterVec // spans, by reason
 	requests   *prometheus.CounterVec // OTLP requests refused, by reason
 	latency    *prometheus.HistogramVec
+	grpc       *prometheus.HistogramVec // gRPC request latency, by method and status code
 	batchSpans prometheus.Histogram
 	batchReqs  prometheus.Histogram
 	commit     *prometheus.HistogramVec
@@ -37,6 +38,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "agentops_http_request_duration_seconds", Help: "HTTP request latency, by route and status code.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "code"}),
+		grpc: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "agentops_grpc_request_duration_seconds", Help: "OTLP/gRPC request latency, by method and status code.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "code"}),
 		batchSpans: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "agentops_commit_batch_spans", Help: "Spans per group-commit transaction.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
@@ -53,7 +58,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "agentops_ingest_queue_spans", Help: "Spans accepted and waiting for their commit.",
 		}),
 	}
-	reg.MustRegister(m.accepted, m.rejected, m.requests, m.latency, m.batchSpans, m.batchReqs, m.commit, m.queue,
+	reg.MustRegister(m.accepted, m.rejected, m.requests, m.latency, m.grpc, m.batchSpans, m.batchReqs, m.commit, m.queue,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -93,7 +98,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 }
 
 func routeOf(path string) string {
-	for _, p := range []string{"/v1/traces", "/v1/metrics", "/v4/logs/upload", "/v2/create_session", "/v2/update_session", "/v2/create_events", "/v2/update_events", "/v2/create_agent", "/v2/reauthorize_jwt", "/v2/developer_errors", "/v3/auth/token", "/v2/sessions", "/healthz", "/readyz", "/metrics"} {
+	for _, p := range []string{"/v1/traces", "/v1/metrics", "/v4/logs/upload", "/v2/create_session", "/v2/update_session", "/v2/create_events", "/v2/update_events", "/v2/create_agent", "/v2/reauthorize_jwt", "/v2/developer_errors", "/v3/auth/token", "/v2/sessions", "/public/v1", "/healthz", "/readyz", "/metrics"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return p
 		}
