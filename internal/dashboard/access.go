@@ -69,7 +69,7 @@ func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	var lg *login
 	if c, err := r.Cookie(cookieLogin); err == nil {
-		lg = d.logins.get(c.Value, now)
+		lg = d.logins.get(r.Context(), c.Value, now)
 	}
 	want := openCSRF(r)
 	if lg != nil {
@@ -121,10 +121,11 @@ func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		lg.mu.Lock()
 		add(lg)
 		lg.mu.Unlock()
+		d.logins.save(r.Context(), lg, now)
 	} else {
 		lg = &login{csrf: randomToken(), expires: now.Add(loginTTL)}
 		add(lg)
-		token := d.logins.add(lg, now)
+		token := d.logins.add(r.Context(), lg, now)
 		http.SetCookie(w, &http.Cookie{
 			Name: cookieLogin, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 			Secure: r.TLS != nil, Expires: lg.expires, MaxAge: int(loginTTL.Seconds()),
@@ -135,7 +136,7 @@ func (d *Dashboard) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if v.login != nil {
-		d.logins.remove(v.token)
+		d.logins.remove(r.Context(), v.token)
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieLogin, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -156,6 +157,7 @@ func (d *Dashboard) switchProject(w http.ResponseWriter, r *http.Request, v *vie
 		v.login.mu.Lock()
 		v.login.current = id
 		v.login.mu.Unlock()
+		d.logins.save(r.Context(), v.login, d.opts.Now())
 	} else {
 		http.SetCookie(w, &http.Cookie{Name: "agentops_project", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	}

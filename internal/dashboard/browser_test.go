@@ -464,7 +464,13 @@ func TestBrowserDemo(t *testing.T) {
 	}
 	e.screenshot(t, "14-demo-failed-session")
 
-	e.do(t, "open an LLM call",
+	// The newest failed session may have no LLM call (which one is newest
+	// depends on the time of day the demo data was made); the most
+	// expensive session has some.
+	e.do(t, "open an LLM call of the most expensive session",
+		chromedp.Navigate(e.url+"/sessions?sort=cost"),
+		clickToLoad(`#session-rows tr[data-id] td.name a`),
+		chromedp.WaitVisible(chromedp.CSS("#waterfall")),
 		chromedp.Click(chromedp.CSS(`.wf-row.k-llm .sname`)),
 		chromedp.WaitVisible(chromedp.CSS("#transcript")),
 	)

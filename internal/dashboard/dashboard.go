@@ -106,6 +106,8 @@ func New(st Store, a *auth.Authenticator, opts Options) (*Dashboard, error) {
 	}
 	d := &Dashboard{st: st, auth: a, opts: opts, limiter: newLimiter(opts.LoginBurst, opts.LoginInterval)}
 	d.logs, _ = st.(store.Logs)
+	d.logins.db, _ = st.(store.Logins)
+	d.logins.password, d.logins.log = opts.Password, opts.Logger
 	var err error
 	if d.tmpl, err = parseTemplates(); err != nil {
 		return nil, err
@@ -202,7 +204,7 @@ func (d *Dashboard) viewer(r *http.Request) (*viewer, error) {
 	v := &viewer{}
 	var lg *login
 	if c, err := r.Cookie(cookieLogin); err == nil {
-		lg = d.logins.get(c.Value, now)
+		lg = d.logins.get(ctx, c.Value, now)
 		v.token = c.Value
 	}
 	all := false
@@ -224,7 +226,7 @@ func (d *Dashboard) viewer(r *http.Request) (*viewer, error) {
 			return nil, err
 		}
 		if len(ps) == 0 { // every key revoked
-			d.logins.remove(v.token)
+			d.logins.remove(ctx, v.token)
 			return nil, nil
 		}
 		v.projects = ps

@@ -2,6 +2,8 @@ package dashboard_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +42,8 @@ type env struct {
 	demo     demo.Result
 	now      time.Time
 	password string
+	auth     *auth.Authenticator
+	handler  atomic.Pointer[http.ServeMux] // what srv serves; restart replaces it
 }
 
 func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
@@ -65,25 +70,35 @@ func newEnv(t *testing.T, mutate ...func(*dashboard.Options)) *env {
 	}
 	e.f = fill(t, st, e.p1.ID, e.p2.ID, e.now)
 	e.demo = fillDemo(t, st, e.pDemo.ID, e.now)
-	a := auth.New(st, []byte("0123456789abcdef0123456789abcdef"), auth.WithCacheTTL(0))
+	e.auth = auth.New(st, []byte("0123456789abcdef0123456789abcdef"), auth.WithCacheTTL(0))
+	e.restart(mutate...)
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.handler.Load().ServeHTTP(w, r)
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// restart builds a new dashboard on the same store, as a server restart
+// does (nothing kept in memory survives), and serves it from now on.
+func (e *env) restart(mutate ...func(*dashboard.Options)) {
+	e.t.Helper()
 	opts := dashboard.Options{Password: e.password, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, m := range mutate {
 		m(&opts)
 	}
-	d, err := dashboard.New(st, a, opts)
+	d, err := dashboard.New(e.st, e.auth, opts)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	d.Register(mux)
 	// The REST API beside it, as the server mounts it, for the figures the
 	// pages must match.
-	rest := api.New(st, api.Options{Logger: opts.Logger})
-	mux.Handle("/v2/sessions", restAuth(a, rest))
-	mux.Handle("/v2/sessions/", restAuth(a, rest))
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
-	return e
+	rest := api.New(e.st, api.Options{Logger: opts.Logger})
+	mux.Handle("/v2/sessions", restAuth(e.auth, rest))
+	mux.Handle("/v2/sessions/", restAuth(e.auth, rest))
+	e.handler.Store(mux)
 }
 
 func restAuth(a *auth.Authenticator, next http.Handler) http.Handler {
@@ -764,5 +779,85 @@ func TestSortWindow(t *testing.T) {
 	e2 := newEnv(t, func(o *dashboard.Options) { o.SortWindow = 4 })
 	if a := e2.loggedIn(e2.key1).get("/sessions?sort=cost"); len(ids(a.body)) != 4 || strings.Contains(a.body, `id="sort-window"`) {
 		t.Errorf("window of 4 over 4 sessions: %d rows, or a window note", len(ids(a.body)))
+	}
+}
+
+// TestLoginsSurviveRestart: logins are kept in the store: after a restart
+// (a new dashboard on the same database) a browser is still logged in,
+// with the projects it held and the one it was showing; a logout ends the
+// login for good; a password login lasts only while the password is the
+// same. The store holds no token in clear.
+func TestLoginsSurviveRestart(t *testing.T) {
+	e := newEnv(t)
+	c := e.loggedIn(e.key1)
+	if a := c.login("api_key", e.key2); a.status != http.StatusSeeOther {
+		t.Fatalf("second key: %d", a.status)
+	}
+	token := csrfField.FindStringSubmatch(c.get("/sessions").body)[1]
+	if a := c.do("POST", "/project", url.Values{"csrf": {token}, "project": {e.p1.ID}, "next": {"/sessions"}}); a.status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", a.status)
+	}
+	pc := e.client()
+	if a := pc.login("password", e.password); a.status != http.StatusSeeOther {
+		t.Fatalf("password login: %d", a.status)
+	}
+
+	e.restart()
+	a := c.get("/sessions")
+	if a.status != http.StatusOK || !strings.Contains(a.body, "support-chat") || !strings.Contains(a.body, "beta-project") {
+		t.Fatalf("after a restart the key login is gone, lost a project or the current one (%d)", a.status)
+	}
+	if a := c.get("/sessions?project=" + e.p2.ID); !strings.Contains(a.body, "other-project-secret") {
+		t.Error("after a restart the second key's project is not readable")
+	}
+	if a := pc.get("/sessions?project=" + e.p2.ID); a.status != http.StatusOK || !strings.Contains(a.body, "other-project-secret") {
+		t.Errorf("after a restart with the same password, the password login is gone (%d)", a.status)
+	}
+
+	// The database has token hashes, never a cookie's token.
+	var cookies []string
+	for _, cl := range []*client{c, pc} {
+		u, _ := url.Parse(e.srv.URL)
+		for _, k := range cl.http.Jar.Cookies(u) {
+			if k.Name == "agentops_login" {
+				cookies = append(cookies, k.Value)
+			}
+		}
+	}
+	if len(cookies) != 2 {
+		t.Fatalf("%d login cookies", len(cookies))
+	}
+	for _, v := range cookies {
+		if _, err := e.st.Login(context.Background(), []byte(v), time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a login is stored under its token in clear (%v)", err)
+		}
+		h := sha256.Sum256([]byte(v))
+		if _, err := e.st.Login(context.Background(), h[:], time.Now()); err != nil {
+			t.Errorf("a login is not stored under its token's SHA-256: %v", err)
+		}
+	}
+
+	// A logout is for good, across restarts too.
+	token = csrfField.FindStringSubmatch(c.get("/sessions").body)[1]
+	if a := c.do("POST", "/logout", url.Values{"csrf": {token}}); a.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", a.status)
+	}
+	stolen := cookies[0]
+	e.restart()
+	replay := e.client()
+	u, _ := url.Parse(e.srv.URL)
+	replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: "agentops_login", Value: stolen, Path: "/"}})
+	if a := replay.get("/sessions"); a.status != http.StatusSeeOther {
+		t.Errorf("a logged-out token still works after a restart: %d", a.status)
+	}
+
+	// A new password ends the password logins.
+	e.restart(func(o *dashboard.Options) { o.Password = "a new password" })
+	if a := pc.get("/sessions"); a.status != http.StatusSeeOther {
+		t.Errorf("a password login survived a password change: %d", a.status)
+	}
+	e.restart(func(o *dashboard.Options) { o.Password = e.password }) // and does not come back with the old one
+	if a := pc.get("/sessions"); a.status != http.StatusSeeOther {
+		t.Errorf("a password login came back: %d", a.status)
 	}
 }

@@ -311,3 +311,26 @@ type Logs interface {
 	// no error) when there are none.
 	Logs(ctx context.Context, projectID string, id model.TraceID) ([]Log, error)
 }
+
+// Login is a dashboard login as stored: never its token, only the token's
+// SHA-256, so that reading the database gives no way into the dashboard.
+type Login struct {
+	TokenHash []byte
+	Expires   time.Time
+	// Data is the dashboard's own record of the login (its projects, its
+	// CSRF token...), opaque to the store.
+	Data []byte
+}
+
+// Logins keeps the dashboard's logins, so that a server restart does not
+// log its users out. Optional (callers type-assert it).
+type Logins interface {
+	// PutLogin creates or replaces the login of l.TokenHash, and drops the
+	// logins expired at now.
+	PutLogin(ctx context.Context, l Login, now time.Time) error
+	// Login returns ErrNotFound for an unknown token hash or a login
+	// expired at now.
+	Login(ctx context.Context, tokenHash []byte, now time.Time) (Login, error)
+	// DeleteLogin forgets a login; no error when there was none.
+	DeleteLogin(ctx context.Context, tokenHash []byte) error
+}

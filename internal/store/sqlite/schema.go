@@ -228,6 +228,16 @@ CREATE TABLE span_filters (
 	PRIMARY KEY (project, chunk)
 ) WITHOUT ROWID;
 `,
+	// 5: the dashboard's logins (store.Logins), by the SHA-256 of their
+	// token; expires in Unix nanoseconds.
+	`
+CREATE TABLE dashboard_logins (
+	token_hash BLOB PRIMARY KEY,
+	expires    INTEGER NOT NULL,
+	data       BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX dashboard_logins_expires ON dashboard_logins (expires);
+`,
 }
 
 // schemaVersion is the version Open brings a database to.
