@@ -9,8 +9,11 @@
 // with internal/auth at login; the server keeps only their hashes and looks
 // them up again at every request, so a revoked key stops working at once)
 // or, with the dashboard password, every project. The login is a random token
-// in an HttpOnly, SameSite=Strict cookie (Secure over TLS), mapped to the
-// login in memory: a restart logs everyone out. Every state-changing form
+// in an HttpOnly, SameSite=Strict cookie (Secure over TLS), valid 12 hours.
+// Logins are kept in memory and, when the store keeps them (store.Logins),
+// in the database under the token's SHA-256, so a restart logs nobody out;
+// a logout deletes the login; a password login comes back from the
+// database only while the password is unchanged. Every state-changing form
 // carries a CSRF token. Without a login nothing is readable, unless the
 // server runs with Options.Open (which the server allows on loopback only).
 //
