@@ -147,10 +147,11 @@
 // a session's tally) or before shutting the tracer provider down: it waits
 // until every call whose response has ended is recorded. The agentops
 // package's Flush, Shutdown, Session.End and Session.Analytics call it.
-// At most 1,024 calls wait for the recorder; past that a call is recorded
-// on the goroutine that ended its response (the caller is never made to
-// wait for room, and no call goes unrecorded), counted by
-// InlineRecordings.
+// At most 1,024 calls, holding at most 64 MiB of request, answer and
+// stream bytes between them, wait for the recorder; past either, a call is
+// recorded on the goroutine that ended its response (the caller is never
+// made to wait for room, no call goes unrecorded, and memory stays bounded
+// however far behind the recorder falls), counted by InlineRecordings.
 //
 // A non-streamed body closed before its end is parsed as far as it was
 // read: a whole JSON answer (clients that decode with json.Decoder stop at

@@ -39,8 +39,12 @@ type record struct {
 }
 
 // job is work handed to the recorder: it runs once, after the caller is
-// done with the response.
-type job interface{ run() }
+// done with the response. heldBytes is the bytes it keeps until it has run
+// (request, answer, stream), which bound the queue (maxQueuedBytes).
+type job interface {
+	run()
+	heldBytes() int
+}
 
 // request parses the request; false when the body turns out not to be a
 // call (not JSON, no model): no span is then started, as if the call had
@@ -107,6 +111,8 @@ func (r *record) finish(respond func(attrs []attribute.KeyValue, c call) []attri
 // plainRecord is a call whose response is not followed (a transport error,
 // no body, a body that is not JSON): recorded with its status alone.
 type plainRecord struct{ record }
+
+func (p *plainRecord) heldBytes() int { return len(p.req.parse) }
 
 func (p *plainRecord) run() {
 	p.finish(func(attrs []attribute.KeyValue, _ call) []attribute.KeyValue {
@@ -202,6 +208,14 @@ func putResp(b *[]byte) {
 	}
 }
 
+func (b *responseBody) heldBytes() int {
+	n := len(b.rec.req.parse)
+	if b.buf != nil {
+		n += len(*b.buf)
+	}
+	return n
+}
+
 // run parses the kept answer and ends the span (see the package
 // documentation, Failures).
 func (b *responseBody) run() {
@@ -257,19 +271,26 @@ func (b *responseBody) run() {
 // The recorder runs jobs in order on one background goroutine, started on
 // first use and parked while idle (one per process, whatever the number of
 // transports; a goroutine started per burst would regrow its stack for
-// every call). At most maxQueued jobs wait: when the queue is full the job
-// runs on the caller's goroutine instead — the caller never waits for the
-// queue and no call goes unrecorded — counted by InlineRecordings.
-const maxQueued = 1024
+// every call). At most maxQueued jobs, holding at most maxQueuedBytes
+// between them, wait: past either, the job runs on the caller's goroutine
+// instead — the caller never waits for the queue, no call goes unrecorded,
+// and memory stays bounded however far behind the recorder falls —
+// counted by InlineRecordings. (A job alone may hold more: it is queued
+// when the queue is empty.)
+const (
+	maxQueued      = 1024
+	maxQueuedBytes = 64 << 20
+)
 
 type recorder struct {
-	once      sync.Once
-	jobs      chan job
-	mu        sync.Mutex
-	submitted uint64 // jobs queued
-	done      uint64 // jobs run
-	waiters   []waiter
-	inline    atomic.Uint64
+	once        sync.Once
+	jobs        chan job
+	mu          sync.Mutex
+	submitted   uint64 // jobs queued
+	done        uint64 // jobs run
+	queuedBytes int    // held by the jobs queued and not run
+	waiters     []waiter
+	inline      atomic.Uint64
 }
 
 type waiter struct {
@@ -287,23 +308,27 @@ func (r *recorder) submit(j job) {
 		r.jobs = make(chan job, maxQueued)
 		go r.work()
 	})
+	n := j.heldBytes()
 	r.mu.Lock()
-	if len(r.jobs) == cap(r.jobs) {
+	if len(r.jobs) == cap(r.jobs) || (r.queuedBytes > 0 && r.queuedBytes+n > maxQueuedBytes) {
 		r.mu.Unlock()
 		r.inline.Add(1)
 		j.run()
 		return
 	}
 	r.submitted++
+	r.queuedBytes += n
 	r.jobs <- j // never blocks: only submit sends, under r.mu, and there is room
 	r.mu.Unlock()
 }
 
 func (r *recorder) work() {
 	for j := range r.jobs {
+		n := j.heldBytes() // before run, which releases what the job holds
 		j.run()
 		r.mu.Lock()
 		r.done++
+		r.queuedBytes -= n
 		w := r.waiters[:0]
 		for _, x := range r.waiters {
 			if x.target <= r.done {

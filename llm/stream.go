@@ -563,6 +563,14 @@ func (s *streamBody) parse() (abandoned bool) {
 	return s.closed && !complete
 }
 
+func (s *streamBody) heldBytes() int {
+	n := len(s.rec.req.parse)
+	if s.held != nil {
+		n += len(*s.held)
+	}
+	return n
+}
+
 // run records what the stream gave and ends the span.
 func (s *streamBody) run() {
 	rec := &s.rec
