@@ -21,7 +21,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "[flags]", "run the server: OTLP/HTTP ingest, REST API", runServe},
+		{"serve", "[flags]", "run the server: OTLP ingest (HTTP, gRPC), REST API, dashboard", runServe},
 		{"keys", "create|list|revoke", "manage API keys", runKeys},
 		{"sessions", "list|show", "list sessions or show one's statistics", runSessions},
 		{"export", "ID", "print a complete session as JSON", runExport},
