@@ -26,6 +26,7 @@ func commands() []command {
 		{"sessions", "list|show", "list sessions or show one's statistics", runSessions},
 		{"export", "ID", "print a complete session as JSON", runExport},
 		{"prices", "list|set|delete", "show model prices and manage per-project overrides", runPrices},
+		{"prune", "--older-than AGE", "delete the sessions last seen longer ago than AGE (30d, 12h)", runPrune},
 		{"loadgen", "[flags]", "send a standard GenAI load to an OTLP endpoint and report spans/s", runLoadgen},
 		{"demo", "[flags]", "fill a server (or a data directory) with realistic sample sessions", runDemo},
 	}

@@ -98,6 +98,7 @@ var serveEnv = map[string]struct{ value, shown string }{
 	"dashboard-password":      {"s3cret", "***"},
 	"open":                    {"true", "true"},
 	"dashboard-sort-window":   {"5000", "5000"},
+	"retention":               {"30d", "720h0m0s"},
 	"tls-cert":                {"/etc/agentops/cert.pem", `"/etc/agentops/cert.pem"`},
 	"tls-key":                 {"/etc/agentops/key.pem", `"/etc/agentops/key.pem"`},
 }

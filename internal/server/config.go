@@ -42,6 +42,12 @@ type Config struct {
 	SessionTimeout  time.Duration
 	ShutdownTimeout time.Duration
 
+	// Retention deletes the sessions last seen longer ago than this, with
+	// their spans and logs, at start and every RetentionInterval (0: keep
+	// everything). The overview's per-day figures are kept.
+	Retention         time.Duration
+	RetentionInterval time.Duration
+
 	// Dashboard access (internal/dashboard). DashboardPassword, when set,
 	// logs in to every project; Open shows the dashboard without a login,
 	// and is refused unless Addr is a loopback address.
@@ -72,6 +78,7 @@ func DefaultConfig() Config {
 		MaxConcurrent:        4 * runtime.GOMAXPROCS(0),
 		SessionTimeout:       30 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
+		RetentionInterval:    time.Hour,
 	}
 }
 
@@ -116,6 +123,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	intFlag(fs, &c.MaxConcurrent, "max-concurrent-requests", "AGENTOPS_MAX_CONCURRENT_REQUESTS", "OTLP requests decoded at the same time")
 	durationFlag(fs, &c.SessionTimeout, "session-timeout", "AGENTOPS_SESSION_TIMEOUT", "a session without end state silent this long reads as Indeterminate")
 	durationFlag(fs, &c.ShutdownTimeout, "shutdown-timeout", "AGENTOPS_SHUTDOWN_TIMEOUT", "how long SIGINT/SIGTERM waits for requests in flight")
+	durationFlag(fs, &c.Retention, "retention", "AGENTOPS_RETENTION", "delete sessions last seen longer ago than this, e.g. 30d (checked hourly; 0: keep everything)")
 	// The password's value is never printed (--help shows *** when set).
 	register(fs, "dashboard-password", "AGENTOPS_DASHBOARD_PASSWORD", "password that logs in to the dashboard with access to every project; empty: API keys only", &envValue{
 		set: func(s string) error { c.DashboardPassword = s; return nil },
@@ -147,6 +155,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("span and request limits must be positive")
 	case c.SessionTimeout <= 0:
 		return fmt.Errorf("--session-timeout must be positive")
+	case c.Retention < 0:
+		return fmt.Errorf("--retention must not be negative (0 keeps everything)")
+	case c.Retention > 0 && c.Retention < time.Hour:
+		return fmt.Errorf("--retention %v is under an hour: a session still being written could be deleted; use at least 1h (0 keeps everything)", c.Retention)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together: give both (a certificate and its key) or neither")
 	case c.Open && !IsLoopback(c.Addr):
@@ -259,15 +271,38 @@ func intFlag(fs *flag.FlagSet, p *int, name, env, usage string) {
 func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env, usage string) {
 	register(fs, name, env, usage, &envValue{
 		set: func(s string) error {
-			d, err := time.ParseDuration(s)
+			d, err := ParseDuration(s)
 			if err != nil {
-				return fmt.Errorf("not a duration like 30m or 10s")
+				return err
 			}
 			*p = d
 			return nil
 		},
 		get: func() string { return p.String() },
 	})
+}
+
+// ParseDuration is time.ParseDuration that also takes days ("30d",
+// "1d12h"), as retention periods are written.
+func ParseDuration(s string) (time.Duration, error) {
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		days, err := strconv.ParseUint(s[:i], 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("not a duration like 30d, 12h or 10s")
+		}
+		rest := time.Duration(0)
+		if s[i+1:] != "" {
+			if rest, err = time.ParseDuration(s[i+1:]); err != nil {
+				return 0, fmt.Errorf("not a duration like 30d, 12h or 10s")
+			}
+		}
+		return time.Duration(days)*24*time.Hour + rest, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration like 30d, 12h or 10s")
+	}
+	return d, nil
 }
 
 func byteFlag(fs *flag.FlagSet, p *int64, name, env, usage string) {

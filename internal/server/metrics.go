@@ -21,6 +21,7 @@ type metrics struct {
 	batchReqs  prometheus.Histogram
 	commit     *prometheus.HistogramVec
 	queue      prometheus.Gauge
+	pruned     prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -57,8 +58,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		queue: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "agentops_ingest_queue_spans", Help: "Spans accepted and waiting for their commit.",
 		}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentops_sessions_pruned_total", Help: "Sessions deleted by --retention.",
+		}),
 	}
-	reg.MustRegister(m.accepted, m.rejected, m.requests, m.latency, m.grpc, m.batchSpans, m.batchReqs, m.commit, m.queue,
+	reg.MustRegister(m.accepted, m.rejected, m.requests, m.latency, m.grpc, m.batchSpans, m.batchReqs, m.commit, m.queue, m.pruned,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -121,6 +121,9 @@ func (s *Server) ServeWithGRPC(ctx context.Context, ln, grpcLn net.Listener) err
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 2)
+	retainCtx, stopRetain := context.WithCancel(context.WithoutCancel(ctx))
+	retained := make(chan struct{})
+	go func() { defer close(retained); s.retain(retainCtx) }()
 	if tc := s.tlsConfig(); tc != nil {
 		hs.TLSConfig = tc
 		go func() { errc <- hs.ServeTLS(ln, "", "") }() // the certificate comes from GetCertificate
@@ -162,6 +165,8 @@ func (s *Server) ServeWithGRPC(ctx context.Context, ln, grpcLn net.Listener) err
 		s.log.Warn("requests still in flight at shutdown timeout", "err", err)
 	}
 	<-grpcDone
+	stopRetain()
+	<-retained // a prune in progress ends its batch before the store closes
 	s.committer.Close()
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)

@@ -334,3 +334,14 @@ type Logins interface {
 	// DeleteLogin forgets a login; no error when there was none.
 	DeleteLogin(ctx context.Context, tokenHash []byte) error
 }
+
+// Pruner deletes old sessions: the data retention of `serve --retention`
+// and `agentops prune`. Optional (callers type-assert it).
+type Pruner interface {
+	// PruneSessions deletes up to limit sessions (of every project) last
+	// seen before `before`, with their spans, tags and uploaded logs, and
+	// returns how many it deleted; call it again until it returns fewer
+	// than limit. The overview's per-day figures are kept: they describe
+	// days, not sessions.
+	PruneSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Prices", testPrices},
 		{"ConcurrentReaders", testConcurrentReaders},
 		{"Logs", testLogs},
+		{"Prune", testPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
