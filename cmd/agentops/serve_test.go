@@ -101,6 +101,7 @@ var serveEnv = map[string]struct{ value, shown string }{
 	"retention":               {"30d", "720h0m0s"},
 	"tls-cert":                {"/etc/agentops/cert.pem", `"/etc/agentops/cert.pem"`},
 	"tls-key":                 {"/etc/agentops/key.pem", `"/etc/agentops/key.pem"`},
+	"trusted-proxies":         {"10.0.0.0/8", `"10.0.0.0/8"`},
 }
 
 // serveFlagEnv lists serve's flags with the variable each one reads.

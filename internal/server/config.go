@@ -28,6 +28,10 @@ type Config struct {
 	// gRPC over TLS), and a renewed pair is picked up without a restart.
 	// Both or neither.
 	TLSCert, TLSKey string
+	// TrustedProxies is a comma-separated list of CIDR prefixes or
+	// addresses of reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (proxy.go). Empty: none.
+	TrustedProxies string
 
 	// Limits of one OTLP request.
 	MaxBodyBytes         int64 // as received (compressed): 413 beyond
@@ -114,6 +118,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	RegisterDataFlag(fs, &c.DataDir)
 	fs.StringVar(&c.TLSCert, "tls-cert", envString("AGENTOPS_TLS_CERT", ""), "PEM certificate (chain included): serve HTTPS and gRPC over TLS; reloaded when the file changes (env AGENTOPS_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", envString("AGENTOPS_TLS_KEY", ""), "PEM private key of --tls-cert (env AGENTOPS_TLS_KEY)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envString("AGENTOPS_TRUSTED_PROXIES", ""), "reverse proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For/-Proto are believed: per-client login limits, Secure cookies behind a TLS proxy (env AGENTOPS_TRUSTED_PROXIES)")
 	byteFlag(fs, &c.MaxBodyBytes, "max-body-bytes", "AGENTOPS_MAX_BODY_BYTES", "largest OTLP request body as sent (compressed), e.g. 16MiB")
 	byteFlag(fs, &c.MaxDecompressedBytes, "max-decompressed-bytes", "AGENTOPS_MAX_DECOMPRESSED_BYTES", "largest OTLP request body after gzip, e.g. 64MiB")
 	intFlag(fs, &c.MaxSpansPerRequest, "max-spans-per-request", "AGENTOPS_MAX_SPANS_PER_REQUEST", "most spans in one OTLP request")
@@ -165,6 +170,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--open shows every project's data to anyone who can reach the server, so it needs a loopback --addr such as 127.0.0.1:4318 (not %q); use --dashboard-password or API keys to log in instead", c.Addr)
 	}
 	if _, err := c.GRPCListenAddr(); err != nil {
+		return err
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		return err
 	}
 	return nil

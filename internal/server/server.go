@@ -72,7 +72,7 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 			return nil, err
 		}
 		s.cert = c
-	} else if !IsLoopback(cfg.Addr) {
+	} else if !IsLoopback(cfg.Addr) && cfg.TrustedProxies == "" {
 		log.Warn("serving plain HTTP on a non-loopback address: API keys, the dashboard password and span contents cross the network unencrypted; use --tls-cert and --tls-key, or a TLS-terminating proxy", "addr", cfg.Addr)
 	}
 	reg := prometheus.NewRegistry()
@@ -95,7 +95,8 @@ func New(cfg Config, st store.Store, secret []byte, log *slog.Logger) (*Server, 
 	} else {
 		log.Warn("the store has no overview: the dashboard is off")
 	}
-	s.handler = s.routes(reg)
+	ps, _ := parseProxies(cfg.TrustedProxies) // Validate checked it
+	s.handler = ps.forwarded(s.routes(reg))
 	s.ready.Store(true)
 	return s, nil
 }
