@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentops-go/agentops/internal/api"
 	"github.com/agentops-go/agentops/internal/model"
@@ -120,11 +121,11 @@ func sessionsShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("Session", s.ID.String())
-	row("Name", s.Name)
+	row("Name", printable(s.Name))
 	row("State", stateOf(&s, now, f.timeout)+reason(s.EndStateReason))
 	row("Started", time.Unix(0, s.Start).Local().Format(time.RFC3339Nano))
 	row("Duration", s.Duration().String())
-	row("Tags", strings.Join(s.Tags, ", "))
+	row("Tags", printable(strings.Join(s.Tags, ", ")))
 	row("Spans", fmt.Sprint(s.Counts.Spans))
 	row("LLM calls", fmt.Sprint(s.Counts.LLMCalls))
 	row("Tool calls", fmt.Sprint(s.Counts.ToolCalls))
@@ -210,7 +211,7 @@ func reason(r string) string {
 	if r == "" {
 		return ""
 	}
-	return " (" + r + ")"
+	return " (" + printable(r) + ")"
 }
 
 func costOf(s *model.Session) string {
@@ -221,7 +222,37 @@ func costOf(s *model.Session) string {
 	return c
 }
 
+// printable makes text from spans safe to print to a terminal: control
+// characters (C0, DEL, C1: escape sequences could retitle the window,
+// write the clipboard or hide text; tabs and newlines would break the
+// table) are shown as \xNN or \uNNNN, and invalid UTF-8 as U+FFFD.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 func clip(s string, n int) string {
+	s = printable(s)
 	r := []rune(s)
 	if len(r) <= n {
 		return s
