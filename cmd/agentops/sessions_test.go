@@ -1,35 +1,21 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentops-go/agentops/internal/model"
-	"github.com/agentops-go/agentops/internal/server"
 )
 
 // TestSessionTextIsPrintable: names, tags and end-state reasons come from
 // spans; printed to a terminal, their control characters (escape
 // sequences, BEL, C1 CSI, newlines) are shown escaped, never sent raw.
 func TestSessionTextIsPrintable(t *testing.T) {
-	dir := t.TempDir()
-	mustCLI(t, "keys", "create", "--project", "alpha", "--data", dir)
-	st, err := server.OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	p, _ := st.ProjectByName(ctx, "alpha")
 	evil := "run\x1b]0;pwned\x07\nnext line\u009b31m\x7f"
 	at := time.Now()
-	sp := model.Span{ProjectID: p.ID, TraceID: model.TraceID{9}, SpanID: model.SpanID{1}, Name: evil, Kind: "session",
-		Start: at.UnixNano(), End: at.UnixNano() + 1e9, Tags: []string{evil}, EndState: "Failure", EndStateReason: evil}
-	if err := st.WriteSpans(ctx, []model.Span{sp}, at); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	dir := dataDirWith(t, storedRun{at, model.Span{TraceID: model.TraceID{9}, SpanID: model.SpanID{1}, Name: evil, Kind: "session",
+		Start: at.UnixNano(), End: at.UnixNano() + 1e9, Tags: []string{evil}, EndState: "Failure", EndStateReason: evil}})
 	list := mustCLI(t, "sessions", "list", "--data", dir).stdout
 	show := mustCLI(t, "sessions", "show", model.TraceID{9}.String(), "--data", dir).stdout
 	for name, out := range map[string]string{"list": list, "show": show} {

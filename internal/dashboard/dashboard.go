@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/agentops-go/agentops/internal/auth"
@@ -350,8 +349,4 @@ func (d *Dashboard) ensureOpenCSRF(w http.ResponseWriter, r *http.Request, v *vi
 	}
 	v.csrf = randomToken()
 	http.SetCookie(w, &http.Cookie{Name: cookiePreLogin, Value: v.csrf, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
