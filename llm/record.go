@@ -61,7 +61,7 @@ func (r *record) request() (c call, ok bool) {
 	return c, ok
 }
 
-// drop releases what r holds without ending its span.
+// drop releases what r holds; no span is recorded for it.
 func (r *record) drop() { r.req.release() }
 
 // attrPool holds attribute slices of finished records: SetAttributes copies

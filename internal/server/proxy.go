@@ -66,7 +66,7 @@ func (ps proxies) forwarded(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r2 := r.Clone(r.Context())
+		r2 := r.WithContext(r.Context()) // a shallow copy: only RemoteAddr and TLS change
 		if client, ok := ps.client(r.Header.Values("X-Forwarded-For")); ok {
 			r2.RemoteAddr = net.JoinHostPort(client.String(), "0")
 		}

@@ -72,6 +72,17 @@ func TestTLS(t *testing.T) {
 		checkSession(t, ts, id.String())
 	})
 	ts := start(t)
+	t.Run("HTTP/2", func(t *testing.T) {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+		resp, err := c.Get(ts.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+			t.Errorf("GET /healthz: %d over %s, want 200 over HTTP/2", resp.StatusCode, resp.Proto)
+		}
+	})
 	t.Run("plain HTTP refused", func(t *testing.T) {
 		resp, err := http.Get("http" + strings.TrimPrefix(ts.URL, "https") + "/healthz")
 		if err != nil {
